@@ -1,0 +1,52 @@
+# flaskops.deploy: the two set-up commands are `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_INJECT_FACT_VARS := false
+
+# Base images; pass a registry image instead where one can be pulled.
+export FLASKOPS_IMAGE_BOOKWORM ?= flaskops/debian:bookworm
+SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+
+.PHONY: help venv engine images demo demo-clean test lint unit molecule clean
+
+help:
+	@echo "make demo        deploy the example app to a local Debian 12 container, on http://127.0.0.1:8080"
+	@echo "make demo-clean  remove the demo container"
+	@echo "make test        lint, unit tests and every Molecule scenario ($(SCENARIOS))"
+	@echo "make lint | unit | molecule [SCENARIOS=default]"
+
+venv:
+	@scripts/venv.sh
+
+engine:
+	@scripts/docker.sh
+
+images: engine
+	@scripts/image.sh bookworm $(FLASKOPS_IMAGE_BOOKWORM)
+
+demo: venv images
+	@scripts/demo.sh
+
+demo-clean: engine
+	@scripts/demo.sh --clean
+
+test: lint unit molecule
+
+lint: venv
+	yamllint --strict .
+	ansible-lint --profile production
+	ruff check .
+
+unit: venv
+	pytest tests/unit
+
+molecule: venv images
+	@set -e; for s in $(SCENARIOS); do \
+	  echo "== molecule test -s $$s"; \
+	  molecule test -s $$s; \
+	done
+
+clean: demo-clean
+	rm -rf $(VENV) .ansible .pytest_cache .ruff_cache

@@ -1,0 +1,72 @@
+"""What a user of the default stack would notice on the host."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from testinfra.host import Host
+
+APP = "flaskapp"
+SERVICE = f"gunicorn-{APP}"
+SOCKET = f"/run/gunicorn/{APP}.sock"
+
+
+@pytest.mark.parametrize("unit", ["nginx.service", f"{SERVICE}.service", f"{SERVICE}.socket"])
+def test_units_are_running_and_enabled(host: Host, unit: str) -> None:
+    service = host.service(unit)
+    assert service.is_running
+    assert service.is_enabled
+
+
+def test_socket_lets_only_nginx_group_in(host: Host) -> None:
+    sock = host.file(SOCKET)
+    assert sock.is_socket
+    assert sock.user == APP
+    assert sock.group == "www-data"
+    assert sock.mode == 0o660
+
+
+def _get(host: Host, *curl_args: str, user: str = "root") -> dict[str, str]:
+    placeholders = " ".join(["%s"] * len(curl_args))
+    cmd = host.run(f"runuser -u %s -- curl -sS --fail --max-time 5 {placeholders}", user, *curl_args)
+    assert cmd.rc == 0, cmd.stderr
+    return json.loads(cmd.stdout)
+
+
+def test_app_answers_on_its_socket_for_nginx_user(host: Host) -> None:
+    body = _get(host, "--unix-socket", SOCKET, "http://localhost/health", user="www-data")
+    assert body == {"status": "ok"}
+
+
+def test_a_stranger_cannot_open_the_socket(host: Host) -> None:
+    cmd = host.run("runuser -u nobody -- curl -sS --max-time 5 --unix-socket %s http://localhost/health", SOCKET)
+    assert cmd.rc == 7, (cmd.rc, cmd.stdout, cmd.stderr)  # 7: could not connect
+    assert "Permission denied" in cmd.stderr or "Couldn't connect" in cmd.stderr
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [("/health", {"status": "ok"}), ("/data", {"message": "Microservice response"})],
+)
+def test_nginx_proxies_to_the_app(host: Host, path: str, expected: dict[str, str]) -> None:
+    assert _get(host, f"http://127.0.0.1{path}") == expected
+
+
+def test_nginx_passes_the_forwarding_headers(host: Host) -> None:
+    site = host.file(f"/etc/nginx/sites-enabled/{APP}.conf").content_string
+    for header in ("Host $host", "X-Real-IP", "X-Forwarded-For", "X-Forwarded-Proto"):
+        assert f"proxy_set_header {header}" in site
+    assert not host.file("/etc/nginx/sites-enabled/default").exists
+
+
+def test_worker_count_follows_the_formula(host: Host) -> None:
+    vcpus = host.ansible("setup", "gather_subset=hardware")["ansible_facts"]["ansible_processor_vcpus"]
+    master = host.run("systemctl show -P MainPID %s.service", SERVICE).stdout.strip()
+    workers = host.run("pgrep -P %s", master).stdout.split()
+    assert len(workers) == 2 * vcpus + 1
+
+
+def test_gunicorn_runs_as_the_app_user(host: Host) -> None:
+    users = set(host.run("ps -o user= -C gunicorn").stdout.split())
+    assert users == {APP}
