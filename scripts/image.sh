@@ -2,7 +2,7 @@
 # Ensures a systemd-capable Debian base image exists locally: usage image.sh SUITE NAME.
 # No registry is reachable here, so the image is built with debootstrap and
 # imported. Where a registry exists, pass any systemd image by name instead
-# (FLASKOPS_IMAGE_<SUITE>, see molecule/README.md) and this script only checks it.
+# (FLASKOPS_IMAGE_BOOKWORM, see README.md) and this script only checks it.
 set -euo pipefail
 suite=$1
 name=$2

@@ -10,20 +10,24 @@ if [ -x "$venv/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; the
   exit 0
 fi
 
+# Prints the real interpreter behind a candidate (never one inside a venv,
+# which may be the one about to be rebuilt).
+real_python() {
+  "$1" -c 'import sys, os; print(os.path.join(sys.base_prefix, "bin", "python%d.%d" % sys.version_info[:2]))' 2>/dev/null
+}
+
 pick_python() {
-  local c
-  for c in python3.13 python3.12; do
-    if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import venv' >/dev/null 2>&1; then
-      echo "$c"; return
+  local c real
+  for c in python3.13 python3.12 \
+           "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3 \
+           "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3 python3; do
+    real=$(real_python "$c") || continue
+    if [ -x "$real" ] && "$real" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+      echo "$real"; return
     fi
   done
-  for c in "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.13*/bin/python3 \
-           "${PYENV_ROOT:-$HOME/.pyenv}"/versions/3.12*/bin/python3; do
-    if [ -x "$c" ] && "$c" -c 'import venv' >/dev/null 2>&1; then
-      echo "$c"; return
-    fi
-  done
-  command -v python3 || { echo "no python3 found: install Debian's python3 and python3-venv" >&2; exit 1; }
+  echo "venv: no usable python3 found: install Debian's python3 and python3-venv" >&2
+  exit 1
 }
 
 py=$(pick_python)

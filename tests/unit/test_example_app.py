@@ -1,0 +1,41 @@
+"""The bundled example app answers what the README promises."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from flask.testing import FlaskClient
+
+APP_FILE = Path(__file__).resolve().parents[2] / "roles" / "app" / "files" / "example" / "app.py"
+
+
+def _load_example() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("flaskops_example_app", APP_FILE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def client() -> FlaskClient:
+    return _load_example().app.test_client()
+
+
+def test_health(client: FlaskClient) -> None:
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def test_data(client: FlaskClient) -> None:
+    response = client.get("/data")
+    assert response.status_code == 200
+    assert response.get_json() == {"message": "Microservice response"}
+
+
+def test_unknown_path_is_404(client: FlaskClient) -> None:
+    assert client.get("/nope").status_code == 404
