@@ -97,3 +97,14 @@ def test_gunicorn_logs_no_errors(host: Host) -> None:
     errors = host.run("journalctl -u 'gunicorn-*' -p err --no-pager -o cat").stdout
     assert "Control server error" not in errors
     assert "Permission denied" not in errors
+
+
+def test_log_files_are_reopened_after_rotation(host: Host) -> None:
+    log = "/var/log/gunicorn/wsgi-sync/access.log"
+    host.check_output("curl -sS --fail -o /dev/null http://127.0.0.1:8001/data?before-rotation")
+    assert "before-rotation" in host.file(log).content_string
+    host.check_output("logrotate -f /etc/logrotate.d/gunicorn-wsgi-sync")
+    host.check_output("curl -sS --fail -o /dev/null http://127.0.0.1:8001/data?after-rotation")
+    host.check_output("sleep 1")
+    assert "after-rotation" in host.file(log).content_string  # the new file: USR1 reopened it
+    assert "after-rotation" not in host.file(f"{log}.1").content_string
