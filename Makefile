@@ -9,13 +9,14 @@ export ANSIBLE_INJECT_FACT_VARS := false
 export FLASKOPS_IMAGE_BOOKWORM ?= flaskops/debian:bookworm
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help venv engine images demo demo-clean test lint unit molecule clean
+.PHONY: help venv engine images demo demo-clean test lint unit molecule clean docs
 
 help:
 	@echo "make demo        deploy the example app to a local Debian 12 container, on http://127.0.0.1:8080"
 	@echo "make demo-clean  remove the demo container"
 	@echo "make test        lint, unit tests and every Molecule scenario ($(SCENARIOS))"
 	@echo "make lint | unit | molecule [SCENARIOS=default]"
+	@echo "make docs        rewrite the variable tables in roles/*/README.md from meta/argument_specs.yml"
 
 venv:
 	@scripts/venv.sh
@@ -41,6 +42,10 @@ lint: venv
 
 unit: venv
 	pytest tests/unit
+
+# The roles' README variable tables come from meta/argument_specs.yml; tests/unit/test_docs.py fails on drift.
+docs: venv
+	python scripts/role_docs.py
 
 molecule: venv images
 	@set -e; for s in $(SCENARIOS); do \
