@@ -9,14 +9,15 @@ export ANSIBLE_INJECT_FACT_VARS := false
 export FLASKOPS_IMAGE_BOOKWORM ?= flaskops/debian:bookworm
 SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: help venv engine images demo demo-clean test lint unit molecule clean docs
+.PHONY: help venv engine images demo demo-clean test lint unit sanity molecule clean docs changelog
 
 help:
 	@echo "make demo        deploy the example app to a local Debian 12 container, on http://127.0.0.1:8080"
 	@echo "make demo-clean  remove the demo container"
 	@echo "make test        lint, unit tests and every Molecule scenario ($(SCENARIOS))"
-	@echo "make lint | unit | molecule [SCENARIOS=default]"
+	@echo "make lint | unit | sanity | molecule [SCENARIOS=default]"
 	@echo "make docs        rewrite the variable tables in roles/*/README.md from meta/argument_specs.yml"
+	@echo "make changelog   render CHANGELOG.md from changelogs/ (fragments included, nothing released)"
 
 venv:
 	@scripts/venv.sh
@@ -33,12 +34,13 @@ demo: venv images
 demo-clean: engine
 	@scripts/demo.sh --clean
 
-test: lint unit molecule
+test: lint unit sanity molecule
 
 lint: venv
 	yamllint --strict .
 	ansible-lint --profile production
 	ruff check .
+	antsibull-changelog lint
 
 unit: venv
 	pytest tests/unit
@@ -46,6 +48,14 @@ unit: venv
 # The roles' README variable tables come from meta/argument_specs.yml; tests/unit/test_docs.py fails on drift.
 docs: venv
 	python scripts/role_docs.py
+
+# CHANGELOG.md from changelogs/ (fragments included, marked unreleased); see scripts/changelog.sh.
+changelog: venv
+	scripts/changelog.sh
+
+# ansible-test sanity on the collection as it ships (see the script for why it runs on a copy).
+sanity: venv
+	scripts/sanity.sh
 
 molecule: venv images
 	@set -e; for s in $(SCENARIOS); do \

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
-from typing import Any
-
-from ansible.errors import AnsibleLookupError
-from ansible.plugins.lookup import LookupBase
-
 DOCUMENTATION = r"""
 name: source_checksum
-author: flaskops.deploy maintainers
+author: flaskops.deploy maintainers (@flaskops)
+version_added: "0.1.0"
 short_description: SHA-256 of a directory tree or a file on the controller
 description:
   - Hashes every file below a directory (relative path, mode's executable bit and content, in
@@ -35,6 +29,13 @@ _raw:
   type: list
   elements: str
 """
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from ansible.errors import AnsibleLookupError
+from ansible.plugins.lookup import LookupBase
 
 IGNORED_DIRS = frozenset({"__pycache__", ".git", ".hg", ".svn", ".venv", ".tox", ".mypy_cache", ".pytest_cache"})
 IGNORED_SUFFIXES = (".pyc", ".pyo")
