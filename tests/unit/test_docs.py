@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -192,3 +193,54 @@ def test_ansible_doc_renders_the_plugin(kind: str, name: str) -> None:
     assert doc["doc"].get("short_description"), f"{name}: no short_description"
     assert doc.get("examples"), f"{name}: no EXAMPLES"
     assert doc.get("return"), f"{name}: no RETURN"
+
+
+def _readme_yaml_blocks() -> list[Any]:
+    """Every ```yaml block of the top-level README, parsed (indented ones inside lists too)."""
+    text = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"^([ \t]*)```yaml\n(.*?)^\1```", text, flags=re.MULTILINE | re.DOTALL)
+    return [yaml.safe_load(textwrap.dedent(body)) for _, body in blocks]
+
+
+def _variables_in(value: Any) -> Iterator[str]:
+    """Every mapping key, at any depth: role variables sit at the top or under a play's vars."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _variables_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _variables_in(item)
+
+
+def test_readme_examples_use_real_variables() -> None:
+    known = {
+        name for role in ROLES for spec in _specs(role).values() for name, _ in _options(spec.get("options") or {})
+    }
+    prefixes = tuple(f"{role}_" for role in ROLES)
+    blocks = _readme_yaml_blocks()
+    assert blocks, "README.md has no YAML examples"
+    used = {name for block in blocks for name in _variables_in(block) if name.startswith(prefixes)}
+    assert used, "README.md's YAML examples set no role variable"
+    assert not used - known, f"README.md's examples use variables no role has: {sorted(used - known)}"
+
+
+def test_readme_example_playbooks_pass_the_syntax_check(tmp_path: Path) -> None:
+    plays = [block for block in _readme_yaml_blocks() if isinstance(block, list) and block and "name" in block[0]]
+    assert plays, "README.md has no example playbook"
+    binary = shutil.which("ansible-playbook") or str(Path(sys.executable).parent / "ansible-playbook")
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "collections"), "ANSIBLE_NOCOLOR": "1"}
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text("app_servers:\n  hosts:\n    web1.example.com:\n")
+    for index, play in enumerate(plays):
+        playbook = tmp_path / f"example-{index}.yml"
+        playbook.write_text(yaml.safe_dump(play))
+        check = subprocess.run(
+            [binary, "--syntax-check", "-i", str(inventory), str(playbook)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+            check=False,
+        )
+        assert check.returncode == 0, check.stdout + check.stderr
