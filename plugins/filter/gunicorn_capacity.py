@@ -97,7 +97,8 @@ def gunicorn_capacity(
     """Compute gunicorn's worker class, processes, threads and connections for one host."""
     cpus = _positive_int("processor_vcpus", vcpus, 1)
     memory = _positive_int("memtotal_mb", memtotal_mb, 1)
-    explicit_workers = _positive_int("gunicorn_workers", workers)
+    # None (the role's default) and 0 both mean: computed from the host.
+    explicit_workers = _positive_int("gunicorn_workers", 0 if workers is None else workers)
     explicit_threads = _positive_int("gunicorn_threads", threads)
     explicit_connections = _positive_int("gunicorn_worker_connections", worker_connections)
     per_worker = _positive_int("gunicorn_mem_per_worker_mb", mem_per_worker_mb, 1)
