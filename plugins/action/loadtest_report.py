@@ -68,7 +68,7 @@ class ActionModule(ActionBase):
             return result
         dest.mkdir(parents=True, exist_ok=True)
         if args.get("chart", True):
-            missing = chart(rows, png, f"{meta.get('host', '')}: {len(rows)} runs")
+            missing = chart(rows, png, f"{meta.get('host', '')}: req/s and p99 per candidate and endpoint")
             if missing:
                 chart_note = f"No chart: {missing}."
                 self._display.warning(missing)
