@@ -1,4 +1,4 @@
-"""Build the release scenario's sources on the controller: directories, an archive and a wheel.
+"""Build the release scenario's sources on the controller: directories, an archive, a wheel, an sdist, an index.
 
 Usage: make_fixtures.py OUTDIR. Each fixture is the versioned test app with its own version.txt.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import io
 import shutil
 import sys
 import tarfile
@@ -63,12 +64,86 @@ def make_wheel(out: Path, version: str) -> Path:
     return wheel
 
 
+PYPROJECT = """[build-system]
+requires = ["setuptools>=61"]
+build-backend = "setuptools.build_meta"
+
+[project]
+name = "versioned-app"
+version = "{version}"
+dependencies = ["Flask==3.1.3"]
+
+[tool.setuptools]
+py-modules = ["app"]
+"""
+
+
+def make_pyproject_dir(out: Path, version: str) -> Path:
+    """A project that names its dependencies only in pyproject.toml."""
+    target = make_dir(out, f"pyproject-{version}")
+    (target / "requirements.txt").unlink()
+    (target / "version.txt").write_text(f"{version}\n")
+    (target / "pyproject.toml").write_text(PYPROJECT.format(version=version))
+    return target
+
+
+def make_sdist(out: Path, version: str) -> Path:
+    """An sdist of the wheel's layout, built by setuptools on the host."""
+    dist = "versioned_app"
+    root = f"{dist}-{version}"
+    files = {
+        "app.py": b"from versioned_app import app\n",
+        f"{dist}/__init__.py": (APP / "app.py").read_bytes(),
+        f"{dist}/version.txt": f"{version}\n".encode(),
+        "pyproject.toml": (
+            PYPROJECT.format(version=version).replace(
+                'py-modules = ["app"]', 'py-modules = ["app"]\npackages = ["versioned_app"]'
+            )
+            + '\n[tool.setuptools.package-data]\nversioned_app = ["version.txt"]\n'
+        ).encode(),
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: versioned-app\nVersion: {version}\n".encode(),
+    }
+    sdist = out / f"{dist}-{version}.tar.gz"
+    with tarfile.open(sdist, "w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"{root}/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return sdist
+
+
+def make_index(out: Path, version: str) -> Path:
+    """A PEP 503 simple index on disk (pip reads file:// indexes) holding one wheel."""
+    project = out / "index" / "simple" / "versioned-app"
+    project.mkdir(parents=True, exist_ok=True)
+    wheel = make_wheel(project, version)
+    (project / "index.html").write_text(
+        f'<!DOCTYPE html><html><body><a href="{wheel.name}">{wheel.name}</a></body></html>\n'
+    )
+    return project
+
+
+def make_sandbox_sensitive_dir(out: Path, version: str) -> Path:
+    """Loads by hand (and in the preflight), but not under the live unit's read-only file system."""
+    target = make_dir(out, version)
+    with (target / "app.py").open("a") as app:
+        app.write(
+            "\n# Writes outside the unit's ReadWritePaths: fine by hand, EROFS under ProtectSystem=strict.\n"
+            'Path("/var/lib/flaskapp-state/loaded").write_text(VERSION)\n'
+        )
+    return target
+
+
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     for version in ("v1", "v2", "v7", "broken", "unhealthy"):
         make_dir(out, version)
     make_archive(out, "v3")
     make_wheel(out, "6.0")
+    make_sdist(out, "7.0")
+    make_index(out, "8.0")
+    make_pyproject_dir(out, "v9")
+    make_sandbox_sensitive_dir(out, "v10")
 
 
 if __name__ == "__main__":

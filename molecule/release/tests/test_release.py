@@ -75,13 +75,23 @@ def test_deploy_and_rollback_playbooks(host: Host, capsys: pytest.CaptureFixture
     new, t_new = _deploy_dir("dir-v7")
     assert new.returncode == 0, new.stdout[-3000:]
     assert _version(host) == "v7"
+    v7_release = host.check_output("basename $(readlink %s/current)", APP_ROOT)
 
     back, t_back = _playbook("rollback.yml")
     assert back.returncode == 0, back.stdout[-3000:]
     assert _version(host) == "v2"
 
-    for result in (same, new, back):
+    named, t_named = _playbook("rollback.yml", "-e", f"app_release={v7_release}")
+    assert named.returncode == 0, named.stdout[-3000:]
+    assert _version(host) == "v7"
+
+    missing, _ = _playbook("rollback.yml", "-e", "app_release=0123456789ab")
+    assert missing.returncode != 0
+    assert "app_release=\"0123456789ab\" is not a complete release" in missing.stdout
+    assert _version(host) == "v7"
+
+    for result in (same, new, back, named, missing):
         assert SECRET not in result.stdout + result.stderr
     with capsys.disabled():
         print(f"\nwall time: redeploy of the live release {t_same:.1f} s, code deploy {t_new:.1f} s,"
-              f" rollback {t_back:.1f} s")
+              f" rollback {t_back:.1f} s, rollback to a named release {t_named:.1f} s")
