@@ -1,0 +1,168 @@
+"""Bad input: each wrong setting stops site.yml before the host changes, naming the variable and what is allowed.
+
+Every case runs the real `ansible-playbook site.yml` against the converged instance. The host's managed
+files, units and processes are fingerprinted before and after all cases: they must not differ.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+from testinfra.host import Host
+
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+INVENTORY = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "inventory"
+BUSY_PORT = 8081
+BAD_REPO = "/srv/badinput/repo.git"
+
+# (case id, extra vars, phrases the error must contain)
+CASES: list[tuple[str, dict[str, Any], list[str]]] = [
+    ("app_name with a space", {"app_name": "Bad Name"}, ['app_name="Bad Name" must be', "lower case"]),
+    ("unknown app_source", {"app_source": "svn"}, ["app_source", "example, dir, archive, git, package"]),
+    ("dir source without a directory", {"app_source": "dir"}, ["app_source=dir needs app_source_dir"]),
+    (
+        "archive that does not exist",
+        {"app_source": "archive", "app_source_archive": "/nonexistent/app.tar.gz"},
+        ["app_source=archive needs app_source_archive", "/nonexistent/app.tar.gz"],
+    ),
+    (
+        "wheel that does not exist",
+        {"app_source": "package", "app_package": "/nonexistent/app-1.0-py3-none-any.whl"},
+        ["app_source=package needs app_package"],
+    ),
+    (
+        "two sources at once",
+        {"app_source": "example", "app_git_repo": "https://git.example.invalid/app.git"},
+        ["app_git_repo is set too"],
+    ),
+    ("app_module without a colon", {"app_module": "app"}, ['app_module="app" must be "module:variable"']),
+    ("health path without a slash", {"app_health_path": "health"}, ['app_health_path="health" must be']),
+    ("one release kept", {"app_keep_releases": 1}, ["app_keep_releases=1 must be 2 or more"]),
+    ("bad environment variable name", {"app_env": {"1BAD": "x"}}, ["app_env must map", "1BAD"]),
+    ("app running as root", {"app_user": "root"}, ['app_user="root"', "must not run as root"]),
+    (
+        "unreachable repository",
+        {"app_source": "git", "app_git_repo": "https://127.0.0.1:9/nothing.git", "app_git_ref": "main"},
+        ['app_git_repo="https://127.0.0.1:9/nothing.git" cannot be read from the host'],
+    ),
+    (
+        "missing git ref",
+        {"app_source": "git", "app_git_repo": f"file://{BAD_REPO}", "app_git_ref": "no-such-tag"},
+        ['app_git_ref="no-such-tag" is no branch or tag'],
+    ),
+    ("two apps with the same name", {"app_root": "/srv/other"}, ['app_name="flaskapp" is taken on this host']),
+    ("workers of the wrong type", {"gunicorn_workers": "many"}, ["gunicorn_workers", "int"]),
+    ("zero workers", {"gunicorn_workers": 0}, ["gunicorn_workers=0 must be 1 or more"]),
+    ("negative workers", {"gunicorn_workers": -3}, ["gunicorn_workers=-3 must be 1 or more"]),
+    ("unknown worker class", {"gunicorn_worker_class": "uwsgi"}, ["gunicorn_worker_class", "gthread"]),
+    ("unknown workload", {"gunicorn_workload": "heavy"}, ["gunicorn_workload", "cpu, io, mixed"]),
+    ("socket outside /run", {"gunicorn_socket_path": "/tmp/app.sock"}, ["gunicorn_socket_path=", "under /run/"]),
+    ("world-writable socket", {"gunicorn_socket_mode": "0666"}, ['gunicorn_socket_mode="0666"', "gives other users"]),
+    ("zero timeout", {"gunicorn_timeout": 0}, ["gunicorn_timeout=0 must be 1 second or more"]),
+    ("eventlet on gunicorn 27", {"gunicorn_worker_class": "eventlet"}, ["eventlet needs gunicorn_version below 24"]),
+    ("port out of range", {"nginx_listen_port": 70000}, ["nginx_listen_port=70000", "1 to 65535"]),
+    ("port already in use", {"nginx_listen_port": BUSY_PORT}, [f"nginx_listen_port={BUSY_PORT}", "already in use"]),
+]
+
+SNAPSHOT = r"""
+find /etc/nginx /etc/gunicorn /etc/systemd/system /etc/logrotate.d /srv /var/cache/flaskops /etc/passwd /etc/group \
+  -xdev \( -type f -o -type l -o -type d \) -printf '%p %s %m %u %T@ %l\n' 2>/dev/null | sort
+systemctl show -p MainPID -p ExecMainStartTimestamp -p ActiveState nginx.service 'gunicorn-*.service' \
+  'gunicorn-*.socket' | sort
+"""
+
+
+def _messages(node: Any) -> Iterator[str]:
+    """Every msg of a failed task result in the json callback's output."""
+    if isinstance(node, dict):
+        if node.get("failed") and isinstance(node.get("msg"), str):
+            yield node["msg"]
+        for value in node.values():
+            yield from _messages(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _messages(value)
+
+
+def _env(cache_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "ANSIBLE_COLLECTIONS_PATH": str(PROJECT / "collections"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.json",
+        # Facts are gathered once for all cases.
+        "ANSIBLE_GATHERING": "smart",
+        "ANSIBLE_CACHE_PLUGIN": "ansible.builtin.jsonfile",
+        "ANSIBLE_CACHE_PLUGIN_CONNECTION": str(cache_dir),
+        "ANSIBLE_CACHE_PLUGIN_TIMEOUT": "3600",
+    }
+
+
+def _site(extra_vars: dict[str, Any], cache_dir: Path, limit: str) -> tuple[int, str, dict[str, Any]]:
+    env = _env(cache_dir)
+    cmd = ["ansible-playbook", "-i", str(INVENTORY), str(PROJECT / "site.yml"), "--limit", limit]
+    cmd += ["-e", json.dumps(extra_vars)]
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=600)
+    start = result.stdout.find("{")
+    output = json.loads(result.stdout[start:]) if start >= 0 else {}
+    return result.returncode, result.stdout + result.stderr, output
+
+
+@pytest.fixture(scope="module")
+def outcomes(host: Host, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Runs every case once, with the host set up for the cases that need something there."""
+    name = host.backend.get_hostname()
+    host.run_expect([0], "command -v git || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git")
+    host.run_expect(
+        [0],
+        f"test -d {BAD_REPO} || (git init -q --bare {BAD_REPO} && d=$(mktemp -d) && git -C $d init -q -b main"
+        f" && git -C $d -c user.email=t@t -c user.name=t commit -q --allow-empty -m one"
+        f" && git -C $d push -q {BAD_REPO} main && rm -rf $d)",
+    )
+    host.run_expect(
+        [0],
+        f"systemd-run --unit=badinput-busy-port --collect python3 -m http.server {BUSY_PORT} --bind 0.0.0.0",
+    )
+    cache = tmp_path_factory.mktemp("facts")
+    subprocess.run(  # facts once, into the cache every case reads
+        ["ansible", "-i", str(INVENTORY), name, "-m", "ansible.builtin.setup"],
+        env={**_env(cache), "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.minimal"},
+        capture_output=True,
+        check=True,
+        timeout=300,
+    )
+    before = host.check_output(SNAPSHOT)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = dict(zip([c[0] for c in CASES], pool.map(lambda c: _site(c[1], cache, name), CASES), strict=True))
+    after = host.check_output(SNAPSHOT)
+    host.run("systemctl stop badinput-busy-port.service")
+    yield {"results": results, "before": before.splitlines(), "after": after.splitlines()}
+
+
+def test_there_are_at_least_twenty_cases() -> None:
+    assert len(CASES) >= 20
+
+
+def test_no_case_changed_the_host(outcomes: dict[str, Any]) -> None:
+    before, after = set(outcomes["before"]), set(outcomes["after"])
+    assert after == before, f"before only: {sorted(before - after)[:20]}; after only: {sorted(after - before)[:20]}"
+
+
+@pytest.mark.parametrize(("case", "extra_vars", "phrases"), CASES, ids=[c[0] for c in CASES])
+def test_bad_input_stops_before_any_change(
+    outcomes: dict[str, Any], case: str, extra_vars: dict[str, Any], phrases: list[str]
+) -> None:
+    rc, raw, output = outcomes["results"][case]
+    assert rc != 0, f"{case}: site.yml accepted {extra_vars}"
+    messages = list(_messages(output))
+    text = "\n".join(messages)
+    for phrase in phrases:
+        assert phrase in text, f"{case}: {phrase!r} not in the error:\n{text or raw[-3000:]}"
+    for host_stats in output.get("stats", {}).values():
+        assert host_stats["changed"] == 0, f"{case}: the failed run reported changes: {host_stats}"
