@@ -181,8 +181,13 @@ def _filters() -> list[str]:
 
 
 def _plugins() -> list[tuple[str, str]]:
-    lookups = [("lookup", p.stem) for p in sorted((ROOT / "plugins" / "lookup").glob("*.py"))]
-    return [("filter", name) for name in _filters()] + lookups
+    by_file = [
+        (kind, path.stem)
+        for kind, folder in (("lookup", "lookup"), ("module", "modules"))
+        for path in sorted((ROOT / "plugins" / folder).glob("*.py"))
+        if path.stem != "__init__"
+    ]
+    return [("filter", name) for name in _filters()] + by_file
 
 
 @pytest.mark.parametrize(("kind", "name"), _plugins())
