@@ -69,6 +69,12 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("eventlet on gunicorn 27", {"gunicorn_worker_class": "eventlet"}, ["eventlet needs gunicorn_version below 24"]),
     ("port out of range", {"nginx_listen_port": 70000}, ["nginx_listen_port=70000", "1 to 65535"]),
     ("port already in use", {"nginx_listen_port": BUSY_PORT}, [f"nginx_listen_port={BUSY_PORT}", "already in use"]),
+    (
+        "TLS without a certificate",
+        {"nginx_tls_enabled": True, "nginx_tls_self_signed": False},
+        ["nginx_tls_enabled=true needs nginx_tls_self_signed=true or both nginx_tls_certificate"],
+    ),
+    ("TLS 1.4", {"nginx_tls_protocols": ["TLSv1.4"]}, ['nginx_tls_protocols=["TLSv1.4"] must be']),
 ]
 
 SNAPSHOT = r"""
