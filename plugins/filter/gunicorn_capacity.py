@@ -4,8 +4,11 @@ The rules, per worker class (vCPUs from ``ansible_facts['processor_vcpus']``):
 
 * ``sync``: (2 x vCPUs) + 1 processes, one request each; the guides' formula.
 * ``gthread``: vCPUs + 1 processes (at least 2) x threads (4 for a mixed
-  workload, 8 for I/O-bound), so total concurrency grows with threads rather
-  than with memory-hungry processes.
+  workload, 16 for I/O-bound), so total concurrency grows with threads rather
+  than with memory-hungry processes. 16 comes from `make bench`: with 8 the
+  three processes of a 2 vCPU host serve at most 24 waiting requests at once,
+  and at 32 connections on the 50 ms /io endpoint 3 x 16 answered 1.56 times
+  the requests of 3 x 8 with half the p99 (benchmarks/latest.md).
 * ``gevent`` / ``eventlet``: vCPUs + 1 processes, each with ``worker_connections``
   (1000) greenlets: the processes only need to keep every core busy.
 * ``tornado`` and ASGI (gunicorn's own ``asgi``, ``uvicorn_worker.UvicornWorker``,
@@ -35,7 +38,7 @@ WORKER_CLASSES: tuple[str, ...] = (
     "uvicorn.workers.UvicornWorker",
 )
 EVENT_LOOP_CLASSES: tuple[str, ...] = WORKER_CLASSES[4:]  # tornado and the ASGI workers
-GTHREAD_THREADS: dict[str, int] = {"cpu": 2, "mixed": 4, "io": 8}
+GTHREAD_THREADS: dict[str, int] = {"cpu": 2, "mixed": 4, "io": 16}
 DEFAULT_WORKER_CONNECTIONS = 1000
 
 
