@@ -12,8 +12,8 @@ description:
     run whose figures are thrown away) and returns requests per second, latency percentiles and
     failed requests, parsed from the tool's output.
   - Meanwhile it measures the systemd services named in O(services), for instance the app's gunicorn
-    unit and nginx: the CPU their processes used during the run (100 = one core) and the peak of the
-    summed resident memory (RSS), sampled four times a second.
+    unit and nginx, for the CPU their processes used during the run (100 = one core) and the peak of
+    the summed resident memory (RSS), sampled four times a second.
   - It only reads the host; it never reports a change. In check mode it runs nothing.
 options:
   url:
