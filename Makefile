@@ -7,15 +7,19 @@ export ANSIBLE_INJECT_FACT_VARS := false
 
 # Base images; pass a registry image instead where one can be pulled.
 export FLASKOPS_IMAGE_BOOKWORM ?= flaskops/debian:bookworm
-SCENARIOS ?= $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+export FLASKOPS_IMAGE_TRIXIE ?= flaskops/debian:trixie
+ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
+# Longest first, so that two at a time (MOLECULE_JOBS) finish close together.
+LONGEST_FIRST := gunicorn release cluster
+SCENARIOS ?= $(filter $(ALL_SCENARIOS),$(LONGEST_FIRST)) $(filter-out $(LONGEST_FIRST),$(ALL_SCENARIOS))
 
-.PHONY: help venv engine images demo demo-clean test lint unit sanity molecule clean docs changelog
+.PHONY: help venv engine image-bookworm images demo demo-clean test lint unit sanity molecule clean docs changelog
 
 help:
 	@echo "make demo        deploy the example app to a local Debian 12 container, on http://127.0.0.1:8080"
 	@echo "make demo-clean  remove the demo container"
 	@echo "make test        lint, unit tests and every Molecule scenario ($(SCENARIOS))"
-	@echo "make lint | unit | sanity | molecule [SCENARIOS=default]"
+	@echo "make lint | unit | sanity | molecule [SCENARIOS=default] [MOLECULE_JOBS=2]"
 	@echo "make docs        rewrite the variable tables in roles/*/README.md from meta/argument_specs.yml"
 	@echo "make changelog   render CHANGELOG.md from changelogs/ (fragments included, nothing released)"
 	@echo "make bench       benchmark one local container (flaskops-bench): table in benchmarks/latest.md"
@@ -26,10 +30,13 @@ venv:
 engine:
 	@scripts/docker.sh
 
-images: engine
+image-bookworm: engine
 	@scripts/image.sh bookworm $(FLASKOPS_IMAGE_BOOKWORM)
 
-demo: venv images
+images: image-bookworm
+	@scripts/image.sh trixie $(FLASKOPS_IMAGE_TRIXIE)
+
+demo: venv image-bookworm
 	@scripts/demo.sh
 
 demo-clean: engine
@@ -58,11 +65,9 @@ changelog: venv
 sanity: venv
 	scripts/sanity.sh
 
+# Scenarios run MOLECULE_JOBS (default 2) at a time; each logs to .molecule-logs/.
 molecule: venv images
-	@set -e; for s in $(SCENARIOS); do \
-	  echo "== molecule test -s $$s"; \
-	  molecule test -s $$s; \
-	done
+	@scripts/molecule.sh $(SCENARIOS)
 
 clean: demo-clean
 	rm -rf $(VENV) .ansible .pytest_cache .ruff_cache
