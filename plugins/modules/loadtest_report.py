@@ -5,7 +5,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: loadtest_report
-author: flaskops.deploy maintainers
+author: flaskops.deploy maintainers (@flaskops)
 short_description: Write a tuning sweep's report on the controller
 description:
   - Runs on the controller only (an action plugin). From the results of

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: loadtest_run
-author: flaskops.deploy maintainers
+author: flaskops.deploy maintainers (@flaskops)
 short_description: One bounded load test with wrk or hey, with the CPU and memory of the services under test
 description:
   - Runs C(wrk) or C(hey) on the target against a URL for a fixed time (after an optional warm-up
@@ -96,7 +96,6 @@ rss_mb:
 import json
 import os
 import re
-import subprocess
 import tempfile
 import threading
 import time
@@ -179,6 +178,15 @@ def parse_hey(output: str) -> dict[str, Any]:
     }
 
 
+def with_port(url: str) -> str:
+    """An explicit port: wrk resolves "http" through /etc/services, which minimal images lack."""
+    match = re.match(r"^(https?)://([^/:]+)(/.*)?$", url)
+    if not match:
+        return url
+    scheme, host, path = match.groups()
+    return f"{scheme}://{host}:{443 if scheme == 'https' else 80}{path or '/'}"
+
+
 def tool_command(
     tool: str, url: str, seconds: int, connections: int, threads: int, timeout: int, script: str
 ) -> list[str]:
@@ -197,18 +205,17 @@ def tool_command(
     return ["hey", "-z", f"{seconds}s", "-c", str(connections), "-t", str(timeout), url]
 
 
-def service_pids(service: str) -> list[int]:
-    """Every process of a systemd service, from its cgroup."""
-    result = subprocess.run(
-        ["systemctl", "show", "-P", "ControlGroup", f"{service}"], capture_output=True, text=True, check=False
-    )
-    group = result.stdout.strip()
+def cgroup_pids(group: str) -> list[int]:
+    """Every process of a systemd unit, from its cgroup (v1's name=systemd hierarchy or v2)."""
     if not group:
         return []
     for root in CGROUP_ROOTS:
         procs = Path(root + group) / "cgroup.procs"
         if procs.is_file():
-            return [int(pid) for pid in procs.read_text().split()]
+            try:
+                return [int(pid) for pid in procs.read_text().split()]
+            except OSError:
+                return []
     return []
 
 
@@ -239,24 +246,30 @@ def rss_kib(pids: list[int]) -> int:
 class ServiceSampler(threading.Thread):
     """Peak RSS of each service while the load runs."""
 
-    def __init__(self, services: list[str]) -> None:
+    def __init__(self, groups: dict[str, str]) -> None:
         super().__init__(daemon=True)
-        self.services = services
-        self.peak_kib = dict.fromkeys(services, 0)
+        self.groups = groups
+        self.peak_kib = dict.fromkeys(groups, 0)
         self.stop = threading.Event()
 
     def run(self) -> None:
         while not self.stop.is_set():
-            for service in self.services:
-                self.peak_kib[service] = max(self.peak_kib[service], rss_kib(service_pids(service)))
+            for service, group in self.groups.items():
+                self.peak_kib[service] = max(self.peak_kib[service], rss_kib(cgroup_pids(group)))
             self.stop.wait(0.25)
 
 
-def run_tool(command: list[str], limit: int) -> str:
-    completed = subprocess.run(command, capture_output=True, text=True, timeout=limit, check=False)
-    if completed.returncode != 0:
-        raise RuntimeError(f"{' '.join(command)} exited {completed.returncode}: {completed.stderr or completed.stdout}")
-    return completed.stdout
+def run_tool(module: AnsibleModule, command: list[str]) -> str:
+    """One bounded run: wrk's -d and hey's -z stop the tool by themselves."""
+    rc, stdout, stderr = module.run_command(command)
+    if rc != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {rc}: {stderr or stdout}")
+    return stdout
+
+
+def control_group(module: AnsibleModule, service: str) -> str:
+    rc, stdout, _stderr = module.run_command(["systemctl", "show", "-P", "ControlGroup", service])
+    return stdout.strip() if rc == 0 else ""
 
 
 def main() -> None:
@@ -283,23 +296,22 @@ def main() -> None:
         handle.write(WRK_SCRIPT)
         script = handle.name
     try:
-        args = (params["tool"], params["url"])
+        args = (params["tool"], with_port(params["url"]))
         options = (params["connections"], params["threads"], params["timeout"], script)
+        groups = {name: control_group(module, name) for name in params["services"]}
         if params["warmup"]:
-            run_tool(tool_command(*args, params["warmup"], *options), params["warmup"] + params["timeout"] + 30)
-        before = {name: cpu_ticks(service_pids(name)) for name in params["services"]}
-        sampler = ServiceSampler(params["services"])
+            run_tool(module, tool_command(*args, params["warmup"], *options))
+        before = {name: cpu_ticks(cgroup_pids(group)) for name, group in groups.items()}
+        sampler = ServiceSampler(groups)
         sampler.start()
         started = time.monotonic()
-        output = run_tool(
-            tool_command(*args, params["duration"], *options), params["duration"] + params["timeout"] + 30
-        )
+        output = run_tool(module, tool_command(*args, params["duration"], *options))
         elapsed = time.monotonic() - started
         sampler.stop.set()
         sampler.join()
-        after = {name: cpu_ticks(service_pids(name)) for name in params["services"]}
+        after = {name: cpu_ticks(cgroup_pids(group)) for name, group in groups.items()}
         figures = parse_wrk(output) if params["tool"] == "wrk" else parse_hey(output)
-    except (RuntimeError, ParseError, subprocess.TimeoutExpired) as exc:
+    except (RuntimeError, ParseError) as exc:
         module.fail_json(msg=str(exc))
     finally:
         os.unlink(script)

@@ -96,6 +96,18 @@ def test_every_run_is_bounded_in_time() -> None:
     assert hey[:3] == ["hey", "-z", "7s"]
 
 
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://127.0.0.1/health", "http://127.0.0.1:80/health"),
+        ("https://web1", "https://web1:443/"),
+        ("http://127.0.0.1:8081/", "http://127.0.0.1:8081/"),
+    ],
+)
+def test_urls_get_an_explicit_port(url: str, expected: str) -> None:
+    assert run.with_port(url) == expected
+
+
 def test_cpu_ticks_count_reaped_children(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     stat = "123 (gunicorn: master) S 1 123 123 0 -1 4194560 1 2 0 0 50 7 30 3 20 0 1 0 100 0 0"
     real_path = run.Path
