@@ -88,7 +88,8 @@ systemctl show -p MainPID -p ExecMainStartTimestamp -p ActiveState nginx.service
 def _messages(node: Any) -> Iterator[str]:
     """Every msg of a failed task result in the json callback's output."""
     if isinstance(node, dict):
-        if node.get("failed") and isinstance(node.get("msg"), str):
+        # A failed loop item of assert carries evaluated_to=false rather than failed=true.
+        if (node.get("failed") or node.get("evaluated_to") is False) and isinstance(node.get("msg"), str):
             yield node["msg"]
         for value in node.values():
             yield from _messages(value)
