@@ -25,19 +25,12 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from ansible.errors import AnsibleFilterError
+from ansible_collections.flaskops.deploy.plugins.module_utils.worker_classes import (
+    CONNECTION_CLASSES,
+    WORKER_CLASSES,
+)
 
 WORKLOAD_CLASSES: dict[str, str] = {"cpu": "sync", "io": "gthread", "mixed": "gthread"}
-WORKER_CLASSES: tuple[str, ...] = (
-    "sync",
-    "gthread",
-    "gevent",
-    "eventlet",
-    "tornado",
-    "asgi",
-    "uvicorn_worker.UvicornWorker",
-    "uvicorn.workers.UvicornWorker",
-)
-EVENT_LOOP_CLASSES: tuple[str, ...] = WORKER_CLASSES[4:]  # tornado and the ASGI workers
 GTHREAD_THREADS: dict[str, int] = {"cpu": 2, "mixed": 4, "io": 16}
 DEFAULT_WORKER_CONNECTIONS = 1000
 
@@ -124,7 +117,7 @@ def gunicorn_capacity(
     else:
         thread_count = 1
     connections = explicit_connections or DEFAULT_WORKER_CONNECTIONS
-    if chosen_class in ("gevent", "eventlet", *EVENT_LOOP_CLASSES):
+    if chosen_class in CONNECTION_CLASSES:
         concurrency = count * connections
     else:
         concurrency = count * thread_count

@@ -10,15 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-# Settings the recommendation prints, as the gunicorn role's variables.
-EVENT_CLASSES = (
-    "gevent",
-    "eventlet",
-    "tornado",
-    "asgi",
-    "uvicorn_worker.UvicornWorker",
-    "uvicorn.workers.UvicornWorker",
-)
+from ansible_collections.flaskops.deploy.plugins.module_utils.worker_classes import CONNECTION_CLASSES
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -64,7 +56,7 @@ def role_variables(applied: dict[str, Any]) -> dict[str, Any]:
     variables: dict[str, Any] = {"gunicorn_worker_class": worker_class, "gunicorn_workers": applied.get("workers", 0)}
     if worker_class == "gthread":
         variables["gunicorn_threads"] = applied.get("threads", 0)
-    if worker_class in EVENT_CLASSES:
+    if worker_class in CONNECTION_CLASSES:
         variables["gunicorn_worker_connections"] = applied.get("worker_connections", 0)
     for key in ("max_requests", "max_requests_jitter"):
         if key in applied:
