@@ -24,17 +24,31 @@ export logs
 
 rm -f "$logs"/*.result
 printf '%s\n' "$@" | xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {}
+
+# CI shows the end of the output: the tails of failed logs come first, then
+# what failed in each (pytest's summary, fatal tasks), then the table.
 status=0
+failed=()
+for s in "$@"; do
+  read -r _ rc _ <"$logs/$s.result" 2>/dev/null || rc=1
+  [ "$rc" = 0 ] || failed+=("$s")
+done
+for s in "${failed[@]}"; do
+  echo
+  echo "---- last 60 lines of $logs/$s.log"
+  tail -n 60 "$logs/$s.log"
+done
+for s in "${failed[@]}"; do
+  echo
+  echo "---- what failed in $s (from $logs/$s.log)"
+  grep -a -E '^(FAILED|ERROR) |^E  +|fatal: \[|failed: \[|^ +msg: |TASK \[' "$logs/$s.log" \
+    | grep -a -B1 -E '^(FAILED|ERROR) |^E  +|fatal: \[|failed: \[|^ +msg: ' | grep -v '^--$' | tail -n 40
+done
 echo
 echo "scenario     result  seconds"
 for s in "$@"; do
   read -r _ rc secs <"$logs/$s.result" 2>/dev/null || { rc=1; secs=-; }
   printf '%-12s %-7s %s\n' "$s" "$([ "$rc" = 0 ] && echo ok || echo FAILED)" "$secs"
-  if [ "$rc" != 0 ]; then
-    status=1
-    echo "---- last 60 lines of $logs/$s.log"
-    tail -n 60 "$logs/$s.log"
-    echo "----"
-  fi
+  [ "$rc" = 0 ] || status=1
 done
 exit $status
