@@ -68,31 +68,35 @@ def _deploy_dir(name: str) -> tuple[subprocess.CompletedProcess[str], float]:
 
 def test_deploy_and_rollback_playbooks(host: Host, capsys: pytest.CaptureFixture[str]) -> None:
     same, t_same = _deploy_dir("dir-v2")
-    assert same.returncode == 0, same.stdout[-3000:]
+    assert same.returncode == 0, same.stdout[-3000:] + same.stderr[-2000:]
     assert "changed=0" in same.stdout, "redeploying the live release changed something"
     assert _version(host) == "v2"
 
     new, t_new = _deploy_dir("dir-v7")
-    assert new.returncode == 0, new.stdout[-3000:]
+    assert new.returncode == 0, new.stdout[-3000:] + new.stderr[-2000:]
     assert _version(host) == "v7"
     v7_release = host.check_output("basename $(readlink %s/current)", APP_ROOT)
 
     back, t_back = _playbook("rollback.yml")
-    assert back.returncode == 0, back.stdout[-3000:]
+    assert back.returncode == 0, back.stdout[-3000:] + back.stderr[-2000:]
     assert _version(host) == "v2"
 
     named, t_named = _playbook("rollback.yml", "-e", f"app_release={v7_release}")
-    assert named.returncode == 0, named.stdout[-3000:]
+    assert named.returncode == 0, named.stdout[-3000:] + named.stderr[-2000:]
     assert _version(host) == "v7"
 
     missing, _ = _playbook("rollback.yml", "-e", "app_release=0123456789ab")
     assert missing.returncode != 0
-    # Ansible folds long messages over lines: compare with the whitespace collapsed.
-    assert 'app_release="0123456789ab" is not a complete release' in " ".join(missing.stdout.split())
+    # A failed task's message may go to stderr (display_failed_stderr), and Ansible folds long
+    # messages over lines: look in both, with the whitespace collapsed.
+    said = " ".join((missing.stdout + missing.stderr).split())
+    assert 'app_release="0123456789ab" is not a complete release' in said, said[-3000:]
     assert _version(host) == "v7"
 
     for result in (same, new, back, named, missing):
         assert SECRET not in result.stdout + result.stderr
     with capsys.disabled():
-        print(f"\nwall time: redeploy of the live release {t_same:.1f} s, code deploy {t_new:.1f} s,"
-              f" rollback {t_back:.1f} s, rollback to a named release {t_named:.1f} s")
+        print(
+            f"\nwall time: redeploy of the live release {t_same:.1f} s, code deploy {t_new:.1f} s,"
+            f" rollback {t_back:.1f} s, rollback to a named release {t_named:.1f} s"
+        )
