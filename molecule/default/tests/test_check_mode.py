@@ -1,6 +1,7 @@
 """Check mode: `site.yml --check --diff` against the converged host reports nothing to change and fails nothing.
 
-(The scenario's `check` step, before converge, runs the same against the fresh host: it must reach the end.)
+(The cluster scenario's `check` step, before its converge, runs site.yml --check against three fresh hosts:
+it must reach the end.)
 """
 
 from __future__ import annotations
