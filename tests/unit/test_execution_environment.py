@@ -43,3 +43,12 @@ def test_ansible_core_starts_where_runtime_yml_does() -> None:
     floor = re.search(r">=\s*([\d.]+)", core)
     assert floor, core
     assert tuple(map(int, floor.group(1).split("."))) >= tuple(map(int, lower.group(1).split(".")[:2]))
+
+
+def test_galaxy_dependencies_are_the_collections_the_content_calls() -> None:
+    called: set[str] = set()
+    for path in [*ROOT.glob("roles/*/*/*.yml"), *ROOT.glob("playbooks/*.yml"), ROOT / "site.yml"]:
+        for match in re.finditer(r"^\s*-?\s*([a-z_]+\.[a-z_]+)\.[a-z_]+:", path.read_text(), re.MULTILINE):
+            called.add(match.group(1))
+    called -= {"ansible.builtin", "flaskops.deploy"}
+    assert called == set(_load("galaxy.yml")["dependencies"])

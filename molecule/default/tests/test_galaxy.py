@@ -76,7 +76,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     assert build.returncode == 0, build.stdout + build.stderr
     tarball = next(work.glob("flaskops-deploy-*.tar.gz"))
 
-    # --offline: no Galaxy server is reachable here; the dependencies (community.general, ansible.posix)
+    # --offline: no Galaxy server is reachable here; the dependencies (ansible.posix, community.crypto)
     # are satisfied by the ansible package, as for a user who installed it.
     install = _run(
         _tool("ansible-galaxy"),
