@@ -33,5 +33,8 @@ def test_check_diff_on_a_converged_host_changes_nothing(host: Host) -> None:
     recap = re.search(rf"^{re.escape(name)}\s+:\s+(.*)$", result.stdout, re.MULTILINE)
     assert recap, result.stdout[-2000:]
     assert "changed=0" in recap.group(1) and "failed=0" in recap.group(1), recap.group(0)
+    # A user sees no warning either (a role looping over `item` inside a loop over `item` warned).
+    warnings = [line for line in (result.stdout + result.stderr).splitlines() if "[WARNING]" in line]
+    assert not warnings, "\n".join(warnings)
     # Nothing restarted or reloaded either.
     assert host.check_output("systemctl show -p ExecMainStartTimestamp -p MainPID nginx 'gunicorn-*.service'") == before
