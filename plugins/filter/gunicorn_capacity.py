@@ -3,12 +3,12 @@
 The rules, per worker class (vCPUs from ``ansible_facts['processor_vcpus']``):
 
 * ``sync``: (2 x vCPUs) + 1 processes, one request each; the guides' formula.
-* ``gthread``: vCPUs + 1 processes (at least 2) x threads (4 for a mixed
-  workload, 16 for I/O-bound), so total concurrency grows with threads rather
-  than with memory-hungry processes. 16 comes from `make bench`: with 8 the
-  three processes of a 2 vCPU host serve at most 24 waiting requests at once,
-  and at 32 connections on the 50 ms /io endpoint 3 x 16 answered 1.56 times
-  the requests of 3 x 8 with half the p99 (benchmarks/latest.md).
+* ``gthread``: vCPUs + 1 processes (at least 2) x 16 threads for a mixed or
+  I/O-bound workload (2 if the user picks gthread for a cpu one), so total
+  concurrency grows with threads rather than with memory-hungry processes.
+  16 comes from `make bench` on a quiet 2 vCPU host: 3 x 16 served more than
+  the guides' 3 x 4 on every endpoint (/health 1.13 x, ~5 ms of Python 1.21 x,
+  a 50 ms wait 2.73 x) with a lower p99 on each (benchmarks/latest.md).
 * ``gevent`` / ``eventlet``: vCPUs + 1 processes, each with ``worker_connections``
   (1000) greenlets: the processes only need to keep every core busy.
 * ``tornado`` and ASGI (gunicorn's own ``asgi``, ``uvicorn_worker.UvicornWorker``,
@@ -31,7 +31,7 @@ from ansible_collections.flaskops.deploy.plugins.module_utils.worker_classes imp
 )
 
 WORKLOAD_CLASSES: dict[str, str] = {"cpu": "sync", "io": "gthread", "mixed": "gthread"}
-GTHREAD_THREADS: dict[str, int] = {"cpu": 2, "mixed": 4, "io": 16}
+GTHREAD_THREADS: dict[str, int] = {"cpu": 2, "mixed": 16, "io": 16}
 DEFAULT_WORKER_CONNECTIONS = 1000
 
 
@@ -113,7 +113,7 @@ def gunicorn_capacity(
         )
 
     if chosen_class == "gthread":
-        thread_count = explicit_threads or GTHREAD_THREADS.get(workload, 4)
+        thread_count = explicit_threads or GTHREAD_THREADS.get(workload, 16)
     else:
         thread_count = 1
     connections = explicit_connections or DEFAULT_WORKER_CONNECTIONS
