@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -26,12 +27,16 @@ PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resol
 
 
 def _capacity_filter() -> ModuleType:
-    path = PROJECT / "plugins" / "filter" / "gunicorn_capacity.py"
-    spec = importlib.util.spec_from_file_location("gunicorn_capacity", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The filter the role runs, imported from the checkout as the collection it is part of."""
+    try:
+        import ansible_collections  # the ansible package's namespace: the checkout joins it
+    except ImportError:  # ansible-core alone: the checkout is the only collection
+        sys.path.insert(0, str(PROJECT / "collections"))
+    else:
+        checkout = str(PROJECT / "collections" / "ansible_collections")
+        if checkout not in ansible_collections.__path__:
+            ansible_collections.__path__.append(checkout)
+    return importlib.import_module("ansible_collections.flaskops.deploy.plugins.filter.gunicorn_capacity")
 
 
 @pytest.fixture(scope="module")
