@@ -41,8 +41,10 @@ done
 for s in "${failed[@]}"; do
   echo
   echo "---- what failed in $s (from $logs/$s.log)"
-  grep -a -E '^(FAILED|ERROR) |^E  +|fatal: \[|failed: \[|^ +msg: |TASK \[' "$logs/$s.log" \
-    | grep -a -B1 -E '^(FAILED|ERROR) |^E  +|fatal: \[|failed: \[|^ +msg: ' | grep -v '^--$' | tail -n 40
+  # Molecule frames and folds the output of ansible and pytest: unframe it first.
+  sed -E 's/\x1b\[[0-9;]*m//g; s/^ *│ ?//' "$logs/$s.log" \
+    | grep -a -A2 -E '^(FAILED|ERROR)( [a-z_/]+\.py|$)|^E  +|fatal: \[|failed: \[|^ *msg: |short test summary' \
+    | grep -av '^--$' | tail -n 40
 done
 echo
 echo "scenario     result  seconds"
