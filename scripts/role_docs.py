@@ -139,7 +139,13 @@ def render_table(role: str, specs: Mapping[str, Any]) -> str:
             )
             lines += [f"### Entry point `{entry}`", "", f"{how}: {cell(text_of(spec.get('short_description')))}", ""]
         options = spec.get("options") or {}
-        if options:
+        main = (specs.get("main") or {}).get("options") or {}
+        if entry != "main" and main and options == main:
+            lines += ["The variables of the entry point `main`.", ""]
+        elif entry != "main" and main and all(options.get(name) == option for name, option in main.items()):
+            extra = {name: option for name, option in options.items() if name not in main}
+            lines += ["The variables of the entry point `main`, and:", "", HEADER, RULE, *_rows(extra), ""]
+        elif options:
             lines += [HEADER, RULE, *_rows(options), ""]
         else:
             lines += ["No variables.", ""]
