@@ -13,7 +13,7 @@ ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule
 LONGEST_FIRST := gunicorn release cluster
 SCENARIOS ?= $(filter $(ALL_SCENARIOS),$(LONGEST_FIRST)) $(filter-out $(LONGEST_FIRST),$(ALL_SCENARIOS))
 
-.PHONY: help venv engine image-bookworm images demo demo-clean test lint unit sanity molecule clean docs changelog
+.PHONY: help venv engine tools image-bookworm images demo demo-clean test lint unit sanity molecule clean docs changelog
 
 help:
 	@echo "make demo        deploy the example app to a local Debian 12 container, on http://127.0.0.1:8080"
@@ -29,6 +29,9 @@ venv:
 
 engine:
 	@scripts/docker.sh
+
+tools:
+	@scripts/host_tools.sh
 
 image-bookworm: engine
 	@scripts/image.sh bookworm $(FLASKOPS_IMAGE_BOOKWORM)
@@ -66,7 +69,7 @@ sanity: venv
 	scripts/sanity.sh
 
 # Scenarios run MOLECULE_JOBS (default 2) at a time; each logs to .molecule-logs/.
-molecule: venv images
+molecule: venv images tools
 	@scripts/molecule.sh $(SCENARIOS)
 
 clean: demo-clean
@@ -74,6 +77,6 @@ clean: demo-clean
 
 # One benchmark run on a local container; prints the table and writes benchmarks/.
 .PHONY: bench
-bench: venv engine
+bench: venv engine tools
 	@scripts/image.sh bookworm $(FLASKOPS_IMAGE_BOOKWORM)
 	@scripts/bench.sh

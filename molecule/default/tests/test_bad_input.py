@@ -74,7 +74,87 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         {"nginx_tls_enabled": True, "nginx_tls_self_signed": False},
         ["nginx_tls_enabled=true needs nginx_tls_self_signed=true or both nginx_tls_certificate"],
     ),
-    ("TLS 1.4", {"nginx_tls_protocols": ["TLSv1.4"]}, ['nginx_tls_protocols=["TLSv1.4"] must be']),
+    # The argument spec is the one source of choices: its message names them.
+    ("TLS 1.4", {"nginx_tls_protocols": ["TLSv1.4"]}, ["nginx_tls_protocols", "TLSv1.2, TLSv1.3", "TLSv1.4"]),
+    # Paths meant to stay inside the app's tree.
+    (
+        "a shared dir that escapes the app's tree",
+        {"app_shared_dirs": ["../../../etc/cron.d"]},
+        ['app_shared_dirs=["../../../etc/cron.d"]', "must be relative"],
+    ),
+    (
+        "an absolute requirements file",
+        {"app_requirements_file": "/etc/passwd"},
+        ['app_requirements_file="/etc/passwd"'],
+    ),
+    (
+        "an exclude pattern outside the source",
+        {"app_source_exclude": ["../secrets"]},
+        ["app_source_exclude=", "../secrets"],
+    ),
+    # Accounts the role did not create are never modified.
+    (
+        "an existing system account",
+        {"app_user": "nobody"},
+        ['app_user="nobody" is an existing account', "never modifies"],
+    ),
+    ("the group of other accounts", {"app_group": "www-data"}, ['app_group="www-data" is the group of other accounts']),
+    # Files and directories named by a variable exist, on the host or the controller.
+    (
+        "TLS with a certificate that is not on the host",
+        {
+            "nginx_tls_self_signed": False,
+            "nginx_tls_certificate": "/etc/ssl/none.pem",
+            "nginx_tls_certificate_key": "/etc/ssl/none.key",
+        },
+        ["nginx_tls_certificate=/etc/ssl/none.pem and nginx_tls_certificate_key=/etc/ssl/none.key", "do not exist"],
+    ),
+    (
+        "TLS files to copy that are not on the controller",
+        {
+            "nginx_tls_self_signed": False,
+            "nginx_tls_certificate": "/etc/nginx/tls/shop.crt",
+            "nginx_tls_certificate_key": "/etc/nginx/tls/shop.key",
+            "nginx_tls_certificate_src": "/nonexistent/shop.crt",
+            "nginx_tls_certificate_key_src": "/nonexistent/shop.key",
+        },
+        ['nginx_tls_certificate_src="/nonexistent/shop.crt"', "must be files on the controller"],
+    ),
+    (
+        "an interpreter that is not there",
+        {"app_python": "/usr/bin/python9"},
+        ['app_python="/usr/bin/python9" does not exist'],
+    ),
+    (
+        "an ACME webroot that is not there",
+        {"nginx_acme_webroot": "/var/www/none"},
+        ['nginx_acme_webroot="/var/www/none"'],
+    ),
+    (
+        "a CA bundle not on the controller",
+        {"python_trusted_ca_file": "/nonexistent/ca.pem"},
+        ["python_trusted_ca_file="],
+    ),
+    (
+        "a site template that does not exist",
+        {"nginx_site_template": "none.conf.j2"},
+        ['nginx_site_template="none.conf.j2"'],
+    ),
+    # Values the role would write wrongly.
+    (
+        "a map in app_env",
+        {"app_env": {"CONF": {"a": 1}}},
+        ["app_env values must be strings, numbers or booleans", "CONF"],
+    ),
+    (
+        "gunicorn_extra_settings for what the role owns",
+        {"gunicorn_extra_settings": {"bind": "0.0.0.0:8000", "workers": 9}},
+        [
+            "gunicorn_extra_settings sets what the role writes",
+            "bind (set gunicorn_socket_path)",
+            "workers (set gunicorn_workers)",
+        ],
+    ),
 ]
 
 SNAPSHOT = r"""

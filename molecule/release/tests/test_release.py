@@ -42,6 +42,14 @@ def test_env_file_is_readable_only_by_root_and_the_app_group(host: Host) -> None
     assert host.run("runuser -u nobody -- cat %s/shared/env", APP_ROOT).rc != 0
 
 
+def test_a_multi_line_value_reaches_the_app_intact(host: Host) -> None:
+    """Through systemd's own parser of the unit's EnvironmentFile, as the service reads it."""
+    shown = host.check_output(
+        "systemd-run --wait --pipe --quiet --property=EnvironmentFile=%s/shared/env printenv MULTILINE", APP_ROOT
+    )
+    assert shown == 'line one\nline "two" with a \\ and $HOME'
+
+
 def test_release_code_is_not_writable_by_the_app(host: Host) -> None:
     live = host.check_output("readlink -f %s/current", APP_ROOT)
     assert host.file(f"{live}/app.py").user == "root"
