@@ -156,3 +156,22 @@ def test_check_mode_reports_drift_and_writes_nothing(tmp_path: Path, capsys: pyt
     assert readme.read_text() == "# Shop\n"
     assert role_docs.main([str(tmp_path / "roles")]) == 0
     assert role_docs.main(["--check", str(tmp_path / "roles")]) == 0
+
+
+def test_an_entry_point_that_shares_main_options_is_not_repeated() -> None:
+    """validate and apply take main's variables (a YAML anchor): the README says so instead of a second table."""
+    main = SPECS["main"]
+    specs = {
+        "main": main,
+        "apply": {"short_description": "Applies.", "options": main["options"]},
+        "rollback": {
+            "short_description": "Goes back.",
+            "options": {**main["options"], "shop_release": {"type": "str"}},
+        },
+    }
+    table = role_docs.render_table("shop", specs)
+    apply_part = table.split("### Entry point `apply`")[1].split("### Entry point")[0]
+    assert "The variables of the entry point `main`." in apply_part and "| `shop_port`" not in apply_part
+    rollback_part = table.split("### Entry point `rollback`")[1]
+    assert "The variables of the entry point `main`, and:" in rollback_part
+    assert "| `shop_release`" in rollback_part and "| `shop_port`" not in rollback_part
