@@ -226,7 +226,10 @@ def fill(module: AnsibleModule, venv: str, requirements_file: str, to_build: lis
             module,
             [*pip, "download", *PIP_QUIET, "--dest=" + wheelhouse, "--find-links=" + wheelhouse, *index, *requirements],
         )
-        downloaded = [line.split("Saved ", 1)[1].strip() for line in output.splitlines() if "Saved " in line]
+        # pip also "saves" the wheels built from the release itself: those were not downloaded.
+        own = {os.path.basename(path) for path in built}
+        saved = [line.split("Saved ", 1)[1].strip() for line in output.splitlines() if "Saved " in line]
+        downloaded = [path for path in saved if os.path.basename(path) not in own]
         step(module, [*pip, "install", *PIP_QUIET, "--no-index", "--find-links=" + wheelhouse, *requirements])
     record(venv, params["packages"])
     return {"downloaded": downloaded, "download_output": output, "built": built}
