@@ -1,7 +1,8 @@
 """Bad input: each wrong setting stops site.yml before the host changes, naming the variable and what is allowed.
 
-Every case runs the real `ansible-playbook site.yml` against the converged instance. The host's managed
-files, units and processes are fingerprinted before and after all cases: they must not differ.
+Every case runs the real `ansible-playbook site.yml` once against all the converged instances (Debian 12 and
+13), and each host's own messages are checked. The hosts' managed files, units and processes are fingerprinted
+before and after all cases: they must not differ.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import testinfra
 from testinfra.host import Host
+from testinfra.utils.ansible_runner import AnsibleRunner
 
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
 INVENTORY = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "inventory"
@@ -191,45 +194,73 @@ def _env(cache_dir: Path) -> dict[str, str]:
     }
 
 
-def _site(extra_vars: dict[str, Any], cache_dir: Path, limit: str) -> tuple[int, str, dict[str, Any]]:
+def _host_messages(output: dict[str, Any], name: str) -> list[str]:
+    """The messages of one host's failed tasks in the json callback's output."""
+    found: list[str] = []
+    for play in output.get("plays", []):
+        for task in play.get("tasks", []):
+            found += _messages(task.get("hosts", {}).get(name, {}))
+    return found
+
+
+def _site(extra_vars: dict[str, Any], cache_dir: Path) -> tuple[int, str, dict[str, Any]]:
     env = _env(cache_dir)
-    cmd = ["ansible-playbook", "-i", str(INVENTORY), str(PROJECT / "site.yml"), "--limit", limit]
-    cmd += ["-e", json.dumps(extra_vars)]
+    cmd = ["ansible-playbook", "-i", str(INVENTORY), str(PROJECT / "site.yml"), "-e", json.dumps(extra_vars)]
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False, timeout=600)
     start = result.stdout.find("{")
     output = json.loads(result.stdout[start:]) if start >= 0 else {}
     return result.returncode, result.stdout + result.stderr, output
 
 
+def _hosts() -> list[Host]:
+    names = AnsibleRunner(str(INVENTORY)).get_hosts("app_servers")
+    return [testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}") for name in names]
+
+
 @pytest.fixture(scope="module")
-def outcomes(host: Host, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Runs every case once, with the host set up for the cases that need something there."""
-    name = host.backend.get_hostname()
-    host.run_expect([0], "command -v git || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git")
-    host.run_expect(
-        [0],
-        f"test -d {BAD_REPO} || (git init -q --bare {BAD_REPO} && d=$(mktemp -d) && git -C $d init -q -b main"
-        f" && git -C $d -c user.email=t@t -c user.name=t commit -q --allow-empty -m one"
-        f" && git -C $d push -q {BAD_REPO} main && rm -rf $d)",
-    )
-    host.run_expect(
-        [0],
-        f"systemd-run --unit=badinput-busy-port --collect python3 -m http.server {BUSY_PORT} --bind 0.0.0.0",
-    )
+def every_case(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """Runs every case once on all hosts, with each host set up for the cases that need something there."""
+    hosts = _hosts()
+    for target in hosts:
+        target.run_expect([0], "command -v git || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq git")
+        target.run_expect(
+            [0],
+            f"test -d {BAD_REPO} || (git init -q --bare {BAD_REPO} && d=$(mktemp -d) && git -C $d init -q -b main"
+            f" && git -C $d -c user.email=t@t -c user.name=t commit -q --allow-empty -m one"
+            f" && git -C $d push -q {BAD_REPO} main && rm -rf $d)",
+        )
+        target.run_expect(
+            [0],
+            f"systemd-run --unit=badinput-busy-port --collect python3 -m http.server {BUSY_PORT} --bind 0.0.0.0",
+        )
     cache = tmp_path_factory.mktemp("facts")
     subprocess.run(  # facts once, into the cache every case reads
-        ["ansible", "-i", str(INVENTORY), name, "-m", "ansible.builtin.setup"],
+        ["ansible", "-i", str(INVENTORY), "app_servers", "-m", "ansible.builtin.setup"],
         env={**_env(cache), "ANSIBLE_STDOUT_CALLBACK": "ansible.builtin.minimal"},
         capture_output=True,
         check=True,
         timeout=300,
     )
-    before = host.check_output(SNAPSHOT)
+    names = [target.backend.get_hostname() for target in hosts]
+    before = {name: target.check_output(SNAPSHOT) for name, target in zip(names, hosts, strict=True)}
     with ThreadPoolExecutor(max_workers=3) as pool:
-        results = dict(zip([c[0] for c in CASES], pool.map(lambda c: _site(c[1], cache, name), CASES), strict=True))
-    after = host.check_output(SNAPSHOT)
-    host.run("systemctl stop badinput-busy-port.service")
-    yield {"results": results, "before": before.splitlines(), "after": after.splitlines()}
+        results = dict(zip([c[0] for c in CASES], pool.map(lambda c: _site(c[1], cache), CASES), strict=True))
+    after = {name: target.check_output(SNAPSHOT) for name, target in zip(names, hosts, strict=True)}
+    for target in hosts:
+        target.run("systemctl stop badinput-busy-port.service")
+    yield {"results": results, "before": before, "after": after}
+
+
+@pytest.fixture
+def outcomes(host: Host, every_case: dict[str, Any]) -> dict[str, Any]:
+    """What every case did on this host."""
+    name = host.backend.get_hostname()
+    return {
+        "name": name,
+        "results": every_case["results"],
+        "before": every_case["before"][name].splitlines(),
+        "after": every_case["after"][name].splitlines(),
+    }
 
 
 def test_there_are_at_least_twenty_cases() -> None:
@@ -247,9 +278,8 @@ def test_bad_input_stops_before_any_change(
 ) -> None:
     rc, raw, output = outcomes["results"][case]
     assert rc != 0, f"{case}: site.yml accepted {extra_vars}"
-    messages = list(_messages(output))
-    text = "\n".join(messages)
+    text = "\n".join(_host_messages(output, outcomes["name"]))
     for phrase in phrases:
-        assert phrase in text, f"{case}: {phrase!r} not in the error:\n{text or raw[-3000:]}"
-    for host_stats in output.get("stats", {}).values():
-        assert host_stats["changed"] == 0, f"{case}: the failed run reported changes: {host_stats}"
+        assert phrase in text, f"{case}: {phrase!r} not in the error on {outcomes['name']}:\n{text or raw[-3000:]}"
+    host_stats = output.get("stats", {}).get(outcomes["name"], {})
+    assert host_stats.get("changed", 0) == 0, f"{case}: the failed run reported changes: {host_stats}"
