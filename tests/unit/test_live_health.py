@@ -1,0 +1,129 @@
+"""live_health against a real HTTP server on a Unix socket; the unit's state is what systemctl would print."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from socketserver import ThreadingUnixStreamServer
+from typing import ClassVar
+
+import pytest
+from ansible_collections.flaskops.deploy.plugins.modules import live_health
+
+
+class Handler(BaseHTTPRequestHandler):
+    answers: ClassVar[list[int]] = []
+    delay = 0.0
+
+    def do_GET(self) -> None:
+        time.sleep(self.delay)
+        status = self.answers.pop(0) if self.answers else 200
+        body = b'{"status": "ok"}' if status == 200 else b"not yet"
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    path = str(tmp_path / "app.sock")
+    Handler.answers, Handler.delay = [], 0.0
+    httpd = ThreadingUnixStreamServer(path, Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield path
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture
+def backlog_only(tmp_path: Path) -> Iterator[str]:
+    """A socket that accepts connections into its backlog and never answers: a master whose worker died."""
+    path = str(tmp_path / "stuck.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.bind(path)
+    sock.listen(16)
+    yield path
+    sock.close()
+
+
+def up() -> str:
+    return ""
+
+
+def test_a_healthy_service_answers_at_once(server: str) -> None:
+    result = live_health.watch(server, "/health", 5, up)
+    assert result["healthy"] and result["status"] == 200 and result["seconds"] < 2
+
+
+def test_a_slow_answer_is_waited_for_not_cut_off(server: str) -> None:
+    Handler.delay = 1.5
+    result = live_health.watch(server, "/health", 5, up)
+    assert result["healthy"]
+    assert result["seconds"] >= 1.5
+
+
+def test_it_asks_again_after_an_answer_other_than_200(server: str) -> None:
+    Handler.answers = [503, 503]
+    result = live_health.watch(server, "/health", 5, up, retry_pause=0.05)
+    assert result["healthy"]
+
+
+def test_a_lasting_error_answer_is_reported(server: str) -> None:
+    Handler.answers = [500] * 1000
+    result = live_health.watch(server, "/health", 1, up, retry_pause=0.05)
+    assert not result["healthy"] and result["status"] == 500
+    assert "it answered 500: not yet" in result["reason"]
+
+
+def test_a_crash_ends_the_wait_long_before_the_timeout(backlog_only: str) -> None:
+    start = time.monotonic()
+    crash_at = start + 0.6
+
+    def still_up() -> str:
+        return "the service exited" if time.monotonic() > crash_at else ""
+
+    result = live_health.watch(backlog_only, "/health", 30, still_up)
+    assert not result["healthy"] and result["reason"] == "the service exited"
+    assert time.monotonic() - start < 3
+
+
+def test_no_answer_at_all_runs_out_at_the_timeout(backlog_only: str) -> None:
+    result = live_health.watch(backlog_only, "/health", 1, up)
+    assert not result["healthy"] and result["status"] == -1
+    assert 1 <= result["seconds"] < 3
+
+
+def test_a_missing_socket_is_asked_again_until_the_timeout(tmp_path: Path) -> None:
+    result = live_health.watch(str(tmp_path / "none.sock"), "/health", 1, up, retry_pause=0.1)
+    assert not result["healthy"] and "refused" in result["reason"]
+
+
+@pytest.mark.parametrize(
+    ("state", "before", "down"),
+    [
+        ({"ActiveState": "active", "SubState": "running", "NRestarts": "2"}, "2", False),
+        ({"ActiveState": "activating", "SubState": "start", "NRestarts": "0"}, "0", False),
+        ({"ActiveState": "activating", "SubState": "auto-restart", "NRestarts": "0"}, "0", True),
+        ({"ActiveState": "active", "SubState": "running", "NRestarts": "3"}, "2", True),
+        ({"ActiveState": "failed", "SubState": "failed", "Result": "exit-code"}, "0", True),
+        ({"ActiveState": "inactive", "SubState": "dead", "NRestarts": "0"}, "0", True),
+        ({}, "0", False),
+    ],
+)
+def test_what_counts_as_a_crash(state: dict[str, str], before: str, down: bool) -> None:
+    assert bool(live_health.crashed(state, before)) is down
+
+
+def test_status_line_parsing() -> None:
+    assert live_health.parse_status(b"HTTP/1.1 200 OK\r\nServer: x") == 200
+    assert live_health.parse_status(b"HTTP/1.0 502 Bad Gateway") == 502
+    assert live_health.parse_status(b"garbage") == -1
