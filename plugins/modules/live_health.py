@@ -68,6 +68,7 @@ seconds:
   returned: always
 """
 
+import re
 import select
 import socket
 import time
@@ -160,6 +161,14 @@ def watch(
     return {"healthy": False, "status": status, "reason": why, "seconds": round(time.monotonic() - start, 2)}
 
 
+def journal_summary(journal: str, tail: int = 4) -> list[str]:
+    """The error lines of a crash (an exception's message, gunicorn's reason), then the journal's last lines."""
+    lines = [line.strip() for line in journal.splitlines() if line.strip()]
+    errors = [line for line in lines if re.search(r"^\w*(Error|Exception)\b|Reason:|\[ERROR\]", line)]
+    last = lines[-tail:]
+    return [line for line in errors[-3:] if line not in last] + last
+
+
 def unit_state(module: AnsibleModule, unit: str) -> UnitState:
     properties = "ActiveState,SubState,Result,NRestarts,ExecMainStatus"
     rc, out, _err = module.run_command(["systemctl", "show", unit, f"--property={properties}"])
@@ -192,10 +201,9 @@ def main() -> None:
         )
     if not result["healthy"]:
         _rc, journal, _err = module.run_command(
-            ["journalctl", "--no-pager", "-o", "cat", "-n", "12", "-u", params["unit"]]
+            ["journalctl", "--no-pager", "-o", "cat", "-n", "60", "-u", params["unit"]]
         )
-        lines = [line for line in journal.splitlines() if line.strip()][-8:]
-        result["reason"] = " | ".join([result["reason"], *lines])
+        result["reason"] = " | ".join([result["reason"], *journal_summary(journal)])
     module.exit_json(changed=False, **result)
 
 

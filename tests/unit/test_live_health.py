@@ -127,3 +127,22 @@ def test_status_line_parsing() -> None:
     assert live_health.parse_status(b"HTTP/1.1 200 OK\r\nServer: x") == 200
     assert live_health.parse_status(b"HTTP/1.0 502 Bad Gateway") == 502
     assert live_health.parse_status(b"garbage") == -1
+
+
+def test_the_journal_summary_leads_with_the_cause() -> None:
+    journal = "\n".join(
+        [
+            "[INFO] Booting worker with pid: 7985",
+            "Traceback (most recent call last):",
+            '  File "/srv/app/app.py", line 9, in <module>',
+            "OSError: [Errno 30] Read-only file system: '/var/lib/flaskapp-state/loaded'",
+            "[ERROR] Worker (pid:7985) exited with code 3.",
+            "[INFO] Worker (pid:7986) was sent SIGTERM!",
+            "[INFO] Shutting down: Master",
+            "[INFO] Reason: Worker failed to boot.",
+        ]
+    )
+    summary = live_health.journal_summary(journal, tail=2)
+    assert summary[0].startswith("OSError: [Errno 30] Read-only file system")
+    assert summary[-1] == "[INFO] Reason: Worker failed to boot."
+    assert len(summary) == len(set(summary))
