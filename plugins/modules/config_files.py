@@ -53,9 +53,16 @@ options:
         type: path
         required: true
       content:
-        description: Its whole content.
+        description: Its whole content; or O(files[].template).
         type: str
-        required: true
+      template:
+        description:
+          - A template to render on the controller for its content, as C(ansible.builtin.template) finds it (the role's
+            C(templates/), a path), instead of O(files[].content).
+        type: str
+      vars:
+        description: Variables for O(files[].template) alone (the loop variable of a list of similar files).
+        type: dict
       owner:
         description: Its owner.
         type: str
@@ -385,7 +392,10 @@ def main() -> None:
                 "default": [],
                 "options": {
                     "dest": {"type": "path", "required": True},
-                    "content": {"type": "str", "required": True},
+                    "content": {"type": "str"},
+                    # Rendered into content by the action plugin, on the controller.
+                    "template": {"type": "str"},
+                    "vars": {"type": "dict"},
                     "mode": {"type": "str", "default": "0644"},
                     "validate": {"type": "str"},
                     **path_owner,
@@ -418,6 +428,9 @@ def main() -> None:
                 path = os.path.join(purge["dir"], name)
                 if fnmatch.fnmatch(name, purge["pattern"]) and path not in wanted and not os.path.isdir(path):
                     removals.append(path)
+    missing = [spec["dest"] for spec in params["files"] if spec["content"] is None]
+    if missing:
+        module.fail_json(msg=f"config_files: no content for {', '.join(missing)} (give content or template)")
     try:
         for spec in params["directories"]:
             for path in spec["path"]:

@@ -52,6 +52,11 @@ options:
     type: list
     elements: str
     default: []
+  unit_globs:
+    description: Shell patterns of unit names whose loaded units are listed (C(shop.*) - what runs of this app).
+    type: list
+    elements: str
+    default: []
   users:
     description: Accounts to look up in the user database.
     type: list
@@ -74,6 +79,11 @@ options:
     default: []
   sysctls:
     description: Kernel settings to read from C(/proc/sys), e.g. C(net.core.somaxconn).
+    type: list
+    elements: str
+    default: []
+  calendars:
+    description: systemd calendar expressions (C(OnCalendar=)) to check with C(systemd-analyze calendar).
     type: list
     elements: str
     default: []
@@ -130,6 +140,10 @@ units:
     the C(--config) file of its ExecStart (config), and the path its socket listens on (listen).
   type: dict
   returned: always
+unit_globs:
+  description: Per pattern - the names of the loaded units that match it.
+  type: dict
+  returned: always
 users:
   description: Per account - exists, uid, gid, group (primary), home, shell.
   type: dict
@@ -148,6 +162,10 @@ ports:
   returned: always
 sysctls:
   description: Per setting - value (string) and writable (bool); value null where it does not exist.
+  type: dict
+  returned: always
+calendars:
+  description: Per expression - valid, and next (when it elapses next, as systemd says), or error.
   type: dict
   returned: always
 which:
@@ -323,6 +341,21 @@ def units(module: AnsibleModule, names: list[str]) -> dict[str, dict[str, Any]]:
     return described
 
 
+def loaded_units(module: AnsibleModule, pattern: str) -> list[str]:
+    rc, out = _run(module, ["systemctl", "list-units", "--all", "--plain", "--no-legend", "--no-pager", "--", pattern])
+    return sorted(line.split()[0] for line in out.splitlines() if line.strip()) if rc == 0 else []
+
+
+def calendar(module: AnsibleModule, expression: str) -> dict[str, Any]:
+    if shutil.which("systemd-analyze") is None:
+        return {"valid": True, "next": ""}
+    rc, out, err = module.run_command(["systemd-analyze", "calendar", "--", expression])
+    if rc != 0:
+        return {"valid": False, "error": (out + err).strip().splitlines()[-1] if (out + err).strip() else f"exit {rc}"}
+    found = re.search(r"Next elapse: (.*)", out)
+    return {"valid": True, "next": found.group(1).strip() if found else ""}
+
+
 def users(names: list[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for name in names:
@@ -419,11 +452,13 @@ def main() -> None:
             },
             "certificates": {"type": "list", "elements": "path", "default": []},
             "units": {"type": "list", "elements": "str", "default": []},
+            "unit_globs": {"type": "list", "elements": "str", "default": []},
             "users": {"type": "list", "elements": "str", "default": []},
             "groups": {"type": "list", "elements": "str", "default": []},
             "packages": {"type": "list", "elements": "str", "default": []},
             "ports": {"type": "list", "elements": "int", "default": []},
             "sysctls": {"type": "list", "elements": "str", "default": []},
+            "calendars": {"type": "list", "elements": "str", "default": []},
             "which": {"type": "list", "elements": "str", "default": []},
         },
         supports_check_mode=True,
@@ -437,11 +472,13 @@ def main() -> None:
         releases=releases(params["releases"]["dir"], params["releases"]["marker"]) if params["releases"] else [],
         certificates={path: certificate(path) for path in params["certificates"]},
         units=units(module, params["units"]),
+        unit_globs={pattern: loaded_units(module, pattern) for pattern in params["unit_globs"]},
         users=users(params["users"]),
         groups=groups(params["groups"]),
         packages=packages(module, params["packages"]),
         ports=ports(module, params["ports"]),
         sysctls=sysctls(params["sysctls"]),
+        calendars={expression: calendar(module, expression) for expression in params["calendars"]},
         which={name: shutil.which(name) for name in params["which"]},
     )
 
