@@ -26,7 +26,7 @@ def release_table(history: str, live: str = "", last: int = 20) -> list[str]:
     rows = [HEADER]
     for index, entry in list(enumerate(entries))[-int(last) :]:
         release = f"{entry.get('release', '')}{' *' if index == current else ''}"
-        detail = entry.get("reason") or entry.get("source", "")
+        detail = entry.get("reason") or " ".join(part for part in (entry.get("from"), entry.get("source")) if part)
         rows.append(
             f"{entry.get('time', ''):20} | {release:14} | {entry.get('action', ''):8} | {entry.get('result', ''):13} | "
             f"{entry.get('seconds', ''):>7} | {entry.get('by', '')} | {detail}"

@@ -1,0 +1,142 @@
+"""The app's processes and timers as units, the shared sandbox, the release history table, the deploy lock."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ansible.module_utils import basic
+from ansible.module_utils.common.text.converters import to_bytes
+from ansible_collections.flaskops.deploy.plugins.action.deploy_lock import gone, this_play
+from ansible_collections.flaskops.deploy.plugins.filter.app_units import app_units, systemd_quote
+from ansible_collections.flaskops.deploy.plugins.filter.release_table import release_table
+from ansible_collections.flaskops.deploy.plugins.filter.systemd_sandbox import systemd_sandbox
+from ansible_collections.flaskops.deploy.plugins.modules import deploy_lock
+
+PROCESSES = {
+    "worker": {
+        "command": "celery -A shop.tasks worker -n w%i",
+        "count": 2,
+        "stop_signal": "SIGTERM",
+        "stop_timeout": 600,
+    },
+    "beat": {"command": "celery -A shop.tasks beat"},
+}
+TIMERS = {"report": {"command": "flask report", "on_calendar": "*-*-* 03:00:00", "randomized_delay": 600}}
+
+
+def test_each_process_and_timer_gets_its_units() -> None:
+    units = app_units(PROCESSES, TIMERS, "shop")
+    assert units["problems"] == []
+    assert units["run"] == ["shop.beat.service", "shop.worker@1.service", "shop.worker@2.service"]
+    assert units["timers_run"] == ["shop.report.timer"]
+    assert [f["dest"] for f in units["files"]] == [
+        "/etc/systemd/system/shop.beat.service",
+        "/etc/systemd/system/shop.worker@.service",
+        "/etc/systemd/system/shop.report.service",
+        "/etc/systemd/system/shop.report.timer",
+    ]
+    worker = next(p for p in units["processes"] if p["name"] == "worker")
+    assert (worker["stop_signal"], worker["stop_timeout"], worker["count"]) == ("TERM", 600, 2)
+    beat = next(p for p in units["processes"] if p["name"] == "beat")
+    assert (beat["stop_signal"], beat["stop_timeout"], beat["count"]) == ("TERM", 30, 1)
+    assert units["calendars"] == ["*-*-* 03:00:00"]
+
+
+@pytest.mark.parametrize(
+    ("processes", "timers", "problem"),
+    [
+        ({"Worker": {"command": "x"}}, {}, "app_processes.Worker: the name must be"),
+        ({"worker": {}}, {}, "app_processes.worker.command must be"),
+        ({"worker": {"command": "x", "count": 0}}, {}, "count=0 must be a whole number, 1 or more"),
+        ({"worker": {"command": "x", "stop_signal": "STOP"}}, {}, "stop_signal='STOP' must be one of"),
+        ({"worker": {"command": "x", "restart": "always"}}, {}, "unknown settings ['restart']"),
+        ({}, {"report": {"command": "x"}}, "app_timers.report.on_calendar must be"),
+        (
+            {"report": {"command": "x"}},
+            {"report": {"command": "y", "on_calendar": "daily"}},
+            "a process of the same name",
+        ),
+        ("not a map", {}, "app_processes must map names to settings"),
+    ],
+)
+def test_what_cannot_run_is_named(processes: Any, timers: dict[str, Any], problem: str) -> None:
+    assert any(problem in found for found in app_units(processes, timers, "shop")["problems"])
+
+
+def test_a_command_is_one_quoted_argument_of_exec() -> None:
+    assert systemd_quote('exec flask --app shop say "hi" \\o/') == '"exec flask --app shop say \\"hi\\" \\\\o/"'
+
+
+def test_the_sandbox_makes_only_the_given_paths_writable() -> None:
+    lines = systemd_sandbox(["/srv/shop/shared"], ["AF_UNIX"], memory_deny_write_execute=False)
+    assert "ProtectSystem=strict" in lines and "ReadWritePaths=/srv/shop/shared" in lines
+    assert "RestrictAddressFamilies=AF_UNIX" in lines and "MemoryDenyWriteExecute=no" in lines
+    assert lines.index("ProtectSystem=strict") < lines.index("ReadWritePaths=/srv/shop/shared")
+
+
+def test_the_history_table_marks_the_entry_that_made_the_live_release_live() -> None:
+    history = "\n".join(
+        json.dumps(entry)
+        for entry in (
+            {"time": "t1", "release": "aaa", "action": "deploy", "result": "live", "source": "dir:1"},
+            {"time": "t2", "release": "bbb", "action": "deploy", "result": "refused", "reason": "It does not load"},
+            {"time": "t3", "release": "ccc", "action": "deploy", "result": "live", "source": "dir:3"},
+            {"time": "t4", "release": "aaa", "action": "rollback", "result": "live", "source": "release aaa"},
+        )
+    )
+    rows = release_table(history + "\nnot json\n", live="aaa")
+    assert len(rows) == 5
+    assert "aaa *" in rows[4] and "aaa *" not in rows[1]
+    assert "It does not load" in rows[2]
+    assert release_table("", live="aaa") == ["no release history on this host yet"]
+    assert len(release_table(history, live="aaa", last=2)) == 3
+
+
+# --- deploy_lock -----------------------------------------------------------------------------------
+
+
+def _lock(path: Path, monkeypatch: pytest.MonkeyPatch, **args: Any) -> dict[str, Any]:
+    payload = {"ANSIBLE_MODULE_ARGS": {"path": str(path), **args}}
+    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps(payload)))
+    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
+    out = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", out)
+    with pytest.raises(SystemExit):
+        deploy_lock.main()
+    return json.loads(out.getvalue())
+
+
+def test_the_lock_is_held_once_and_given_back_by_its_holder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    me = {"by": "ada@ctl", "controller": "ctl", "pid": 10, "started": "5"}
+    other = {"by": "bob@ctl2", "controller": "ctl2", "pid": 11, "started": "6"}
+    lock = tmp_path / "lock"
+    assert _lock(lock, monkeypatch, holder=me, timeout=0)["held"]
+    assert _lock(lock, monkeypatch, holder=me, timeout=0)["held"], "the same play holds it already"
+    busy = _lock(lock, monkeypatch, holder=other, timeout=1)
+    assert not busy["held"] and busy["holder"]["by"] == "ada@ctl" and busy["holder"]["since"]
+    assert not _lock(lock, monkeypatch, holder=other, state="free")["changed"], "only its holder gives it back"
+    assert _lock(lock, monkeypatch, holder=me, state="free")["changed"] and not lock.exists()
+
+
+def test_a_stale_holder_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stale = {"by": "ada@ctl", "controller": "ctl", "pid": 10, "started": "5"}
+    me = {"by": "ada@ctl", "controller": "ctl", "pid": 12, "started": "7"}
+    lock = tmp_path / "lock"
+    _lock(lock, monkeypatch, holder=stale, timeout=0)
+    taken = _lock(lock, monkeypatch, holder=me, timeout=0, take_over=stale)
+    assert taken["held"] and taken["taken_over"]["pid"] == 10
+
+
+def test_a_play_of_this_controller_that_is_gone_is_told_from_one_that_runs() -> None:
+    me = this_play()
+    assert me["pid"] == os.getppid() and me["started"]
+    assert not gone(me)
+    assert gone({**me, "pid": 999999999})
+    assert gone({**me, "started": "not when it started"})
+    assert not gone({**me, "controller": "another-controller", "pid": 999999999})
