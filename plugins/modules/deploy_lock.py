@@ -13,6 +13,8 @@ description:
   - The action plugin of the same name knows the play it runs in, and takes over a lock whose holder was a play
     of the same controller that no longer runs (killed, interrupted); a holder on another controller is waited for.
   - The same play taking it again (another entry point of the role) holds it already.
+  - Taking or giving back the lock is bookkeeping, not a change of the host's configuration - it never reports
+    a change, so a deploy that changes nothing stays C(changed=0).
 options:
   path:
     description: The lock file.
@@ -120,18 +122,18 @@ def main() -> None:
     if module.params["state"] == "free":
         if same(current, holder):
             os.unlink(path)
-            module.exit_json(changed=True, held=False, holder=current)
+            module.exit_json(changed=False, held=False, holder=current)
         module.exit_json(changed=False, held=False, holder=current or {})
     if same(current, holder):
         module.exit_json(changed=False, held=True, holder=current)
     stale = module.params["take_over"]
     if stale and same(current, stale):
         write(path, holder, exclusive=False)
-        module.exit_json(changed=True, held=True, holder=read(path), taken_over=current)
+        module.exit_json(changed=False, held=True, holder=read(path), taken_over=current)
     deadline = time.monotonic() + module.params["timeout"]
     while True:
         if write(path, holder, exclusive=True):
-            module.exit_json(changed=True, held=True, holder=read(path))
+            module.exit_json(changed=False, held=True, holder=read(path))
         current = read(path)
         if time.monotonic() >= deadline:
             module.exit_json(changed=False, held=False, holder=current or {})
