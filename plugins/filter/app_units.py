@@ -83,7 +83,7 @@ def app_units(processes: dict[str, Any] | None, timers: dict[str, Any] | None, a
                 }
                 units["processes"].append(entry)
                 units["files"].append(
-                    {"dest": f"{UNIT_DIR}/{file}", "template": "process.service.j2", "vars": {"__app_process": entry}}
+                    {"dest": f"{UNIT_DIR}/{file}", "template": "process.service.j2", "vars": {"app_unit": entry}}
                 )
                 units["run"] += run
             else:
@@ -115,7 +115,7 @@ def app_units(processes: dict[str, Any] | None, timers: dict[str, Any] | None, a
                         {
                             "dest": f"{UNIT_DIR}/{app}.{name}.{suffix}",
                             "template": f"timer.{suffix}.j2",
-                            "vars": {"__app_timer": entry},
+                            "vars": {"app_unit": entry},
                         }
                     )
                 units["timers_run"].append(entry["timer"])

@@ -9,8 +9,8 @@ author: flaskops.deploy maintainers (@flaskops)
 short_description: Enables, starts or restarts systemd units, then checks that they stay up
 description:
   - Enables every unit of O(units) that is not enabled, restarts those in O(restart) (a stop with the unit's own
-    C(KillSignal) and C(TimeoutStopSec): a worker finishes the job in hand) and starts the others that are not
-    active, with one C(systemctl) call each.
+    C(KillSignal) and C(TimeoutStopSec), so that a worker finishes the job in hand) and starts the others that are
+    not active, with one C(systemctl) call each.
   - Then watches them for O(settle) seconds - a service must stay active and not be restarted by systemd, a timer
     must be waiting - and fails naming each that did not, with the end of its journal.
   - Stops with O(stop) (disabled, stopped) what should no longer run.
