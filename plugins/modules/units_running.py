@@ -86,10 +86,17 @@ def systemctl(module: AnsibleModule, *args: str) -> None:
         module.fail_json(msg=f"systemctl {' '.join(args)} failed: {(out + err).strip()}")
 
 
-def up(state: dict[str, str], unit: str) -> bool:
+def restarts(state: dict[str, str]) -> int:
+    value = state.get("NRestarts", "0")
+    return int(value) if value.isdigit() else 0
+
+
+def up(state: dict[str, str], unit: str, restarts_before: int = 0) -> bool:
+    """Active and not restarted by systemd since the call began (a manual restart does not always reset
+    NRestarts, so it is compared with its value then; a crash in between shows as not active)."""
     if unit.endswith(".timer"):
         return state.get("ActiveState") == "active"
-    return state.get("ActiveState") == "active" and state.get("NRestarts", "0") == "0"
+    return state.get("ActiveState") == "active" and restarts(state) <= restarts_before
 
 
 def main() -> None:
@@ -133,7 +140,7 @@ def main() -> None:
     while watched and time.monotonic() < deadline:
         time.sleep(1)
         states = show(module, watched)
-        down = [u for u in watched if not up(states.get(u, {}), u)]
+        down = [u for u in watched if not up(states.get(u, {}), u, restarts(before.get(u, {})))]
         if down:
             tails = []
             for unit in down:

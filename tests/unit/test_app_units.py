@@ -16,7 +16,7 @@ from ansible_collections.flaskops.deploy.plugins.action.deploy_lock import gone,
 from ansible_collections.flaskops.deploy.plugins.filter.app_units import app_units, systemd_quote
 from ansible_collections.flaskops.deploy.plugins.filter.release_table import release_table
 from ansible_collections.flaskops.deploy.plugins.filter.systemd_sandbox import systemd_sandbox
-from ansible_collections.flaskops.deploy.plugins.modules import deploy_lock
+from ansible_collections.flaskops.deploy.plugins.modules import deploy_lock, units_running
 
 PROCESSES = {
     "worker": {
@@ -143,3 +143,17 @@ def test_a_play_of_this_controller_that_is_gone_is_told_from_one_that_runs() -> 
     assert gone({**me, "pid": 999999999})
     assert gone({**me, "started": "not when it started"})
     assert not gone({**me, "controller": "another-controller", "pid": 999999999})
+
+
+@pytest.mark.parametrize(
+    ("state", "before", "is_up"),
+    [
+        ({"ActiveState": "active", "NRestarts": "2"}, 2, True),
+        ({"ActiveState": "active", "NRestarts": "0"}, 2, True),
+        ({"ActiveState": "active", "NRestarts": "3"}, 2, False),
+        ({"ActiveState": "activating", "SubState": "auto-restart", "NRestarts": "0"}, 0, False),
+        ({"ActiveState": "failed"}, 0, False),
+    ],
+)
+def test_a_process_is_up_when_active_and_not_restarted_since(state: dict[str, str], before: int, is_up: bool) -> None:
+    assert units_running.up(state, "shop.worker@1.service", before) is is_up
