@@ -44,7 +44,9 @@ def test_the_workers_run_on_the_live_release_as_the_app_user(host: Host, unit: s
     assert service.is_running and service.is_enabled
     pid = host.check_output("systemctl show -P MainPID %s", unit)
     assert host.check_output("ps -o user= -p %s", pid) == "shop"
-    assert host.check_output("readlink /proc/%s/cwd", pid) == host.check_output("readlink -f /srv/shop/current")
+    # As the app's user: root in these containers lacks CAP_SYS_PTRACE, which another user's /proc/<pid>/cwd needs.
+    cwd = host.check_output("runuser -u shop -- readlink /proc/%s/cwd", pid)
+    assert cwd == host.check_output("readlink -f /srv/shop/current")
 
 
 def _exposure(out: str) -> float:
@@ -67,7 +69,9 @@ def test_the_workers_log_to_the_journal(host: Host) -> None:
 
 def test_the_timers_next_run_was_listed_and_a_run_wrote_its_output(host: Host, side_effect: dict[str, Any]) -> None:
     assert re.search(r"\d{4}-\d\d-\d\d 03:0\d:\d\d .*shop\.report\.timer", side_effect["timers"]), side_effect["timers"]
-    assert re.search(r"^\d\d:\d\d:\d\d v1$", host.file(f"{INSTANCE}/report.txt").content_string, re.MULTILINE)
+    # The run wrote the release live at the time (side_effect.yml records which).
+    report = host.file(f"{INSTANCE}/report.txt").content_string
+    assert re.search(rf"^\d\d:\d\d:\d\d {side_effect['live_at_report']}$", report, re.MULTILINE), report
 
 
 def test_a_timer_taken_off_the_list_is_gone(host: Host) -> None:
@@ -92,6 +96,17 @@ def test_releases_lists_the_deploys_just_made(side_effect: dict[str, Any]) -> No
     assert "| rollback" in out and "| deploy" in out and " *" in out, out[-3000:]
 
 
+def test_each_history_line_says_who_ran_it_from_where_and_how_long_it_took(host: Host) -> None:
+    entries = [json.loads(line) for line in host.file("/srv/shop/releases.log").content_string.splitlines()]
+    assert {"deploy", "rollback"} <= {entry["action"] for entry in entries}
+    for entry in entries:
+        user, _, controller = entry["by"].partition("@")
+        assert user and user != "unknown" and controller, entry
+        assert float(entry["seconds"]) > 0, entry
+        assert re.fullmatch(r"[0-9a-f]{12}", entry["release"]), entry
+        assert entry["source"], entry
+
+
 def test_a_second_deploy_waits_for_the_lock_then_deploys(side_effect: dict[str, Any]) -> None:
     first, second = side_effect["first_deploy"], side_effect["second_deploy"]
     assert first["rc"] == 0, first["stdout"][-2000:]
@@ -110,7 +125,7 @@ def test_an_old_pages_asset_survives_the_switch(host: Host) -> None:
     other = "22222222" if live == "v1" else "11111111"
     status = host.check_output("curl -sS -o /dev/null -w '%%{http_code}' http://127.0.0.1/static/app.%s.css", other)
     assert status == "200"
-    missing = host.check_output("curl -sS -o /dev/null -w '%%{http_code}' http://127.0.0.1/static/app.33333333.css")
+    missing = host.check_output("curl -sS -o /dev/null -w '%{http_code}' http://127.0.0.1/static/app.33333333.css")
     assert missing == "404"
 
 
