@@ -80,6 +80,12 @@ def test_a_timer_taken_off_the_list_is_gone(host: Host) -> None:
     assert host.run("systemctl is-active shop.report.timer").stdout.strip() != "active"
 
 
+def test_a_process_taken_off_the_list_is_gone(host: Host) -> None:
+    assert not host.file("/etc/systemd/system/shop.idler.service").exists
+    assert host.run("systemctl is-active shop.idler.service").stdout.strip() != "active"
+    assert host.service("shop.worker@1.service").is_running
+
+
 def test_run_prints_the_commands_output_and_fails_with_its_exit_code(side_effect: dict[str, Any]) -> None:
     ok, failed = side_effect["run_ok"], side_effect["run_failed"]
     assert ok["rc"] == 0 and "flask 3.1.3 /srv/shop/current/.venv" in ok["stdout"], ok["stdout"][-2000:]
