@@ -25,6 +25,15 @@ INVENTORY = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
 BUSY_PORT = 8081
 BAD_REPO = "/srv/badinput/repo.git"
 
+# ACME settings that pass, for the cases that spoil one of them.
+ACME: dict[str, Any] = {
+    "nginx_tls_enabled": True,
+    "nginx_tls_self_signed": False,
+    "nginx_tls_acme": True,
+    "nginx_acme_email": "ops@example.com",
+    "nginx_server_names": ["shop.example.com", "www.shop.example.com"],
+}
+
 # (case id, extra vars, phrases the error must contain)
 CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("app_name with a space", {"app_name": "Bad Name"}, ['app_name="Bad Name" must be', "lower case"]),
@@ -75,7 +84,7 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     (
         "TLS without a certificate",
         {"nginx_tls_enabled": True, "nginx_tls_self_signed": False},
-        ["nginx_tls_enabled=true needs nginx_tls_self_signed=true or both nginx_tls_certificate"],
+        ["nginx_tls_enabled=true needs nginx_tls_acme=true, nginx_tls_self_signed=true or both nginx_tls_certificate"],
     ),
     # The argument spec is the one source of choices: its message names them.
     ("TLS 1.4", {"nginx_tls_protocols": ["TLSv1.4"]}, ["nginx_tls_protocols", "TLSv1.2, TLSv1.3", "TLSv1.4"]),
@@ -132,6 +141,41 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         "an ACME webroot that is not there",
         {"nginx_acme_webroot": "/var/www/none"},
         ['nginx_acme_webroot="/var/www/none"'],
+    ),
+    (
+        "ACME without an e-mail",
+        {**ACME, "nginx_acme_email": ""},
+        ['nginx_acme_email="" must be an e-mail address with nginx_tls_acme=true'],
+    ),
+    (
+        "ACME for an IP address",
+        {**ACME, "nginx_server_names": ["shop.example.com", "192.0.2.10"]},
+        ['["192.0.2.10"] cannot get a certificate over HTTP-01', "not for IP addresses, wildcards"],
+    ),
+    (
+        "ACME for a wildcard",
+        {**ACME, "nginx_server_names": ["*.example.com"]},
+        ['["*.example.com"] cannot get a certificate over HTTP-01', "needs DNS-01"],
+    ),
+    (
+        "ACME for the default local names",
+        {key: value for key, value in ACME.items() if key != "nginx_server_names"},
+        ['"localhost"', '"127.0.0.1"', "cannot get a certificate over HTTP-01"],
+    ),
+    (
+        "ACME over plain HTTP",
+        {**ACME, "nginx_acme_directory_url": "http://acme.example.com/directory"},
+        ['nginx_acme_directory_url="http://acme.example.com/directory" must be an https:// URL'],
+    ),
+    (
+        "ACME beside a self-signed certificate",
+        {**ACME, "nginx_tls_self_signed": True},
+        ["nginx_tls_acme=true needs nginx_tls_enabled=true, and excludes nginx_tls_self_signed=true"],
+    ),
+    (
+        "External Account Binding without its key",
+        {**ACME, "nginx_acme_eab_kid": "kid-1"},
+        ['nginx_acme_eab_kid="kid-1" and nginx_acme_eab_hmac_key (hidden) must be set together'],
     ),
     (
         "a CA bundle not on the controller",
