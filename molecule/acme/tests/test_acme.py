@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -104,13 +105,33 @@ def test_keys_stay_private_on_the_hosts(hosts: dict[str, Host]) -> None:
         assert found.rc == 1, f"{name}: the EAB key is in {found.stdout}"
 
 
-def test_the_eab_key_never_shows_in_the_output() -> None:
+def test_the_output_reports_each_expiry_and_never_the_eab_key() -> None:
     log = PROJECT / ".molecule-logs" / "acme.log"
     if not log.exists():
         pytest.skip("run by scripts/molecule.sh (make test), which keeps the scenario's output")
-    text = log.read_text(errors="replace")
+    # Molecule frames and folds Ansible's output: unframe it, then read it as one line.
+    text = re.sub(r"\x1b\[[0-9;]*m", "", log.read_text(errors="replace"))
+    text = " ".join(re.sub(r"^ *│ ?", "", line).strip() for line in text.splitlines())
     assert "TASK [flaskops.deploy.nginx : Ask the CA for the certificate" in text
     assert HMAC_KEY not in text
+    expiry = (
+        r"serial [0-9a-f]+, expires 20\d\d-\d\d-\d\dT[\d:+]+ \(\d+ days left\); certbot.timer renews it 30 days before"
+    )
+    assert re.search(
+        r"HTTPS for shop.flaskops.test, www.shop.flaskops.test: certificate from CN=Pebble Intermediate CA [0-9a-f]+, "
+        + expiry,
+        text,
+    )
+    assert re.search(
+        r"HTTPS for lb.flaskops.test: certificate from CN=Pebble Intermediate CA [0-9a-f]+, " + expiry, text
+    )
+    assert re.search(
+        r"flaskops-acme-lb2 serves the certificate of flaskops-acme-lb1 for lb.flaskops.test: serial [0-9a-f]+", text
+    )
+    assert re.search(
+        r"flaskops-acme-lb2 serves serial [0-9a-f]+ for lb.flaskops.test, expiring .* the same as flaskops-acme-lb1",
+        text,
+    )
 
 
 def test_both_balancers_serve_one_certificate_issued_once(hosts: dict[str, Host]) -> None:

@@ -142,40 +142,30 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         {"nginx_acme_webroot": "/var/www/none"},
         ['nginx_acme_webroot="/var/www/none"'],
     ),
+    # One run for several bad ACME settings: the checks report every rule that fails.
     (
-        "ACME without an e-mail",
-        {**ACME, "nginx_acme_email": ""},
-        ['nginx_acme_email="" must be an e-mail address with nginx_tls_acme=true'],
-    ),
-    (
-        "ACME for an IP address",
-        {**ACME, "nginx_server_names": ["shop.example.com", "192.0.2.10"]},
-        ['["192.0.2.10"] cannot get a certificate over HTTP-01', "not for IP addresses, wildcards"],
-    ),
-    (
-        "ACME for a wildcard",
-        {**ACME, "nginx_server_names": ["*.example.com"]},
-        ['["*.example.com"] cannot get a certificate over HTTP-01', "needs DNS-01"],
+        "ACME settings HTTP-01 and the CA cannot work with",
+        {
+            **ACME,
+            "nginx_acme_email": "",
+            "nginx_server_names": ["shop.example.com", "192.0.2.10", "*.example.com"],
+            "nginx_acme_directory_url": "http://acme.example.com/directory",
+            "nginx_acme_eab_kid": "kid-1",
+            "nginx_tls_self_signed": True,
+        },
+        [
+            'nginx_acme_email="" must be an e-mail address with nginx_tls_acme=true',
+            '["192.0.2.10", "*.example.com"] cannot get a certificate over HTTP-01',
+            "not for IP addresses, wildcards (*.example.com needs DNS-01)",
+            'nginx_acme_directory_url="http://acme.example.com/directory" must be an https:// URL',
+            'nginx_acme_eab_kid="kid-1" and nginx_acme_eab_hmac_key (hidden) must be set together',
+            "nginx_tls_acme=true needs nginx_tls_enabled=true, and excludes nginx_tls_self_signed=true",
+        ],
     ),
     (
         "ACME for the default local names",
         {key: value for key, value in ACME.items() if key != "nginx_server_names"},
         ['"localhost"', '"127.0.0.1"', "cannot get a certificate over HTTP-01"],
-    ),
-    (
-        "ACME over plain HTTP",
-        {**ACME, "nginx_acme_directory_url": "http://acme.example.com/directory"},
-        ['nginx_acme_directory_url="http://acme.example.com/directory" must be an https:// URL'],
-    ),
-    (
-        "ACME beside a self-signed certificate",
-        {**ACME, "nginx_tls_self_signed": True},
-        ["nginx_tls_acme=true needs nginx_tls_enabled=true, and excludes nginx_tls_self_signed=true"],
-    ),
-    (
-        "External Account Binding without its key",
-        {**ACME, "nginx_acme_eab_kid": "kid-1"},
-        ['nginx_acme_eab_kid="kid-1" and nginx_acme_eab_hmac_key (hidden) must be set together'],
     ),
     (
         "a CA bundle not on the controller",
