@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.flaskops.deploy.plugins.action.deploy_lock import gone, this_play
 from ansible_collections.flaskops.deploy.plugins.filter.app_units import app_units, systemd_quote
 from ansible_collections.flaskops.deploy.plugins.filter.release_table import release_table
 from ansible_collections.flaskops.deploy.plugins.filter.systemd_sandbox import systemd_sandbox
 from ansible_collections.flaskops.deploy.plugins.modules import deploy_lock, units_running
+from module_runner import run_module
 
 PROCESSES = {
     "worker": {
@@ -102,14 +99,7 @@ def test_the_history_table_marks_the_entry_that_made_the_live_release_live() -> 
 
 
 def _lock(path: Path, monkeypatch: pytest.MonkeyPatch, **args: Any) -> dict[str, Any]:
-    payload = {"ANSIBLE_MODULE_ARGS": {"path": str(path), **args}}
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps(payload)))
-    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
-    out = io.StringIO()
-    monkeypatch.setattr(sys, "stdout", out)
-    with pytest.raises(SystemExit):
-        deploy_lock.main()
-    return json.loads(out.getvalue())
+    return run_module(deploy_lock, {"path": str(path), **args}, monkeypatch)
 
 
 def test_the_lock_is_held_once_and_given_back_by_its_holder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

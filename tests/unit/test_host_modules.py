@@ -7,7 +7,6 @@ temporary. Owners are the user running the tests, so no root is needed.
 from __future__ import annotations
 
 import grp
-import io
 import json
 import os
 import pwd
@@ -17,9 +16,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.common.text.converters import to_bytes
 from ansible_collections.flaskops.deploy.plugins.modules import config_files, host_state, release_venv, upstream_server
+from module_runner import run_module
 
 ME = pwd.getpwuid(os.getuid()).pw_name
 MY_GROUP = grp.getgrgid(os.getgid()).gr_name
@@ -29,15 +27,8 @@ def run(
     module: ModuleType, args: dict[str, Any], check: bool = False, monkeypatch: pytest.MonkeyPatch | None = None
 ) -> dict[str, Any]:
     """The module's JSON answer for these arguments."""
-    payload = {"ANSIBLE_MODULE_ARGS": {**args, "_ansible_check_mode": check, "_ansible_diff": True}}
     assert monkeypatch is not None
-    monkeypatch.setattr(basic, "_ANSIBLE_ARGS", to_bytes(json.dumps(payload)))
-    monkeypatch.setattr(basic, "_ANSIBLE_PROFILE", "legacy", raising=False)
-    out = io.StringIO()
-    monkeypatch.setattr(sys, "stdout", out)
-    with pytest.raises(SystemExit):
-        module.main()
-    return json.loads(out.getvalue())
+    return run_module(module, args, monkeypatch, check=check)
 
 
 def _file(dest: Path, content: str, **extra: Any) -> dict[str, Any]:
