@@ -184,8 +184,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.flaskops.deploy.plugins.module_utils.systemd import show
 
-UNIT_PROPERTIES = ("Id", "LoadState", "ActiveState", "SubState", "UnitFileState", "FragmentPath", "WorkingDirectory")
+UNIT_PROPERTIES = ("LoadState", "ActiveState", "SubState", "UnitFileState", "FragmentPath", "WorkingDirectory")
 
 
 def _run(module: AnsibleModule, command: list[str]) -> tuple[int, str]:
@@ -320,13 +321,9 @@ def _unit_file_settings(path: str) -> dict[str, str]:
 
 def units(module: AnsibleModule, names: list[str]) -> dict[str, dict[str, Any]]:
     described: dict[str, dict[str, Any]] = {name: {"load_state": "not-found"} for name in names}
-    if not names:
+    if not names or shutil.which("systemctl") is None:
         return described
-    rc, out = _run(module, ["systemctl", "show", "--no-pager", "-p", ",".join(UNIT_PROPERTIES), "--", *names])
-    blocks = [block for block in out.strip().split("\n\n") if block.strip()] if rc in (0, 1) else []
-    # One block per unit asked for, in order; a unit that does not exist has LoadState=not-found.
-    for name, block in zip(names, blocks if len(blocks) == len(names) else [], strict=False):
-        values = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+    for name, values in show(module.run_command, names, UNIT_PROPERTIES).items():
         unit = {
             "load_state": values.get("LoadState", "not-found"),
             "active_state": values.get("ActiveState", "inactive"),

@@ -11,8 +11,8 @@ description:
   - Sends one GET for O(health_path) over the Unix socket O(socket) and waits for the answer, asking again after
     any answer other than 200, until 200 comes back or O(timeout) runs out.
   - While it waits it reads the state of O(unit). A service that exited since its last start (systemd counts an
-    automatic restart, or the unit failed) cannot answer, so the module gives up at once and returns the last lines
-    of the unit's journal. Requests queued on the socket meanwhile would otherwise wait out the whole
+    automatic restart, or the unit failed) cannot answer, so the module gives up at once and returns the exception
+    in the unit's journal and its last lines. Requests queued on the socket meanwhile would otherwise wait out the whole
     O(timeout), and the clients in front of nginx would give up first.
   - It never fails; RV(healthy) says whether the service answered 200, so that the role can roll back first.
 options:
@@ -59,7 +59,8 @@ status:
   type: int
   returned: always
 reason:
-  description: Why it is not healthy - the last answer, or how the unit ended and its journal's last lines.
+  description: Why it is not healthy - the last answer, or how the unit ended; then its journal's exception and
+    last lines.
   type: str
   returned: always
 seconds:
@@ -68,76 +69,22 @@ seconds:
   returned: always
 """
 
-import re
-import select
-import socket
 import time
 from collections.abc import Callable
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.flaskops.deploy.plugins.module_utils.systemd import (
+    UnitState,
+    crashed,
+    journal_summary,
+    read_journal,
+    restarts,
+    show,
+)
+from ansible_collections.flaskops.deploy.plugins.module_utils.unix_http import get
 
-UnitState = dict[str, str]
-
-
-def crashed(state: UnitState, restarts_before: str) -> str:
-    """Why a unit in this state will not answer on its own, or '' while it may still answer.
-
-    NRestarts is not reset by every manual restart, so it is compared with its value when the watch began.
-    """
-    if not state:
-        return ""
-    if state.get("ActiveState") == "failed":
-        return f"the unit failed ({state.get('Result', 'unknown')})"
-    if state.get("SubState") == "auto-restart" or state.get("NRestarts", "0") != restarts_before:
-        return f"the service exited (status {state.get('ExecMainStatus', '?')}) and systemd is restarting it"
-    if state.get("ActiveState") == "inactive":
-        return "the service is stopped"
-    return ""
-
-
-def parse_status(answer: bytes) -> int:
-    """The status code of an HTTP answer, -1 if it is not one."""
-    parts = answer.split(b"\r\n", 1)[0].split()
-    if len(parts) >= 2 and parts[0].startswith(b"HTTP/") and parts[1].isdigit():
-        return int(parts[1])
-    return -1
-
-
-def ask_once(
-    path: str, url_path: str, deadline: float, still_up: Callable[[], str], poll: float = 0.25
-) -> tuple[int, str, str]:
-    """(status, body, why it stopped waiting): one request, waiting for its answer while the unit stays up."""
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    try:
-        sock.settimeout(max(0.1, min(5.0, deadline - time.monotonic())))
-        try:
-            sock.connect(path)
-            sock.sendall(f"GET {url_path} HTTP/1.0\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode())
-        except OSError as error:
-            return -1, "", f"the socket refused the request: {error}"
-        answer = b""
-        while time.monotonic() < deadline:
-            ready, _w, _x = select.select([sock], [], [], poll)
-            if not ready:
-                why = still_up()
-                if why:
-                    return -1, "", why
-                continue
-            try:
-                chunk = sock.recv(65536)
-            except OSError as error:
-                return -1, "", f"the connection broke: {error}"
-            if not chunk:
-                break
-            answer += chunk
-        else:
-            return -1, "", "no answer in time"
-        head, _sep, body = answer.partition(b"\r\n\r\n")
-        status = parse_status(head)
-        return status, body.decode("utf-8", errors="replace"), "" if status != -1 else "the answer was not HTTP"
-    finally:
-        sock.close()
+UNIT_PROPERTIES = ("ActiveState", "SubState", "Result", "NRestarts", "ExecMainStatus")
 
 
 def watch(
@@ -148,7 +95,7 @@ def watch(
     deadline = start + timeout
     status, body, why = -1, "", "no answer in time"
     while time.monotonic() < deadline:
-        status, body, why = ask_once(path, url_path, deadline, still_up)
+        status, body, why = get(path, url_path, deadline, still_up)
         if status == 200:
             return {"healthy": True, "status": 200, "reason": "", "seconds": round(time.monotonic() - start, 2)}
         down = still_up()
@@ -161,20 +108,9 @@ def watch(
     return {"healthy": False, "status": status, "reason": why, "seconds": round(time.monotonic() - start, 2)}
 
 
-def journal_summary(journal: str, tail: int = 4) -> list[str]:
-    """The error lines of a crash (an exception's message, gunicorn's reason), then the journal's last lines."""
-    lines = [line.strip() for line in journal.splitlines() if line.strip()]
-    errors = [line for line in lines if re.search(r"^\w*(Error|Exception)\b|Reason:|\[ERROR\]", line)]
-    last = lines[-tail:]
-    return [line for line in errors[-3:] if line not in last] + last
-
-
 def unit_state(module: AnsibleModule, unit: str) -> UnitState:
-    properties = "ActiveState,SubState,Result,NRestarts,ExecMainStatus"
-    rc, out, _err = module.run_command(["systemctl", "show", unit, f"--property={properties}"])
-    if rc != 0:
-        return {}
-    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    """The unit's state now; {} when systemctl cannot say, which is no crash."""
+    return show(module.run_command, [unit], UNIT_PROPERTIES).get(unit, {})
 
 
 def main() -> None:
@@ -189,7 +125,8 @@ def main() -> None:
     )
     params = module.params
     first = unit_state(module, params["unit"])
-    down = crashed(first, first.get("NRestarts", "0"))
+    before = restarts(first)
+    down = crashed(first, before)
     if down:
         result = {"healthy": False, "status": -1, "reason": down, "seconds": 0.0}
     else:
@@ -197,12 +134,10 @@ def main() -> None:
             params["socket"],
             params["health_path"],
             params["timeout"],
-            lambda: crashed(unit_state(module, params["unit"]), first.get("NRestarts", "0")),
+            lambda: crashed(unit_state(module, params["unit"]), before),
         )
     if not result["healthy"]:
-        _rc, journal, _err = module.run_command(
-            ["journalctl", "--no-pager", "-o", "cat", "-n", "60", "-u", params["unit"]]
-        )
+        journal = read_journal(module.run_command, params["unit"])
         result["reason"] = " | ".join([result["reason"], *journal_summary(journal)])
     module.exit_json(changed=False, **result)
 

@@ -103,6 +103,7 @@ from pathlib import Path
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.flaskops.deploy.plugins.module_utils.systemd import show
 
 # wrk prints this line from its done() hook: every figure in one JSON object.
 WRK_SCRIPT = r"""
@@ -267,9 +268,10 @@ def run_tool(module: AnsibleModule, command: list[str]) -> str:
     return stdout
 
 
-def control_group(module: AnsibleModule, service: str) -> str:
-    rc, stdout, _stderr = module.run_command(["systemctl", "show", "-P", "ControlGroup", service])
-    return stdout.strip() if rc == 0 else ""
+def control_groups(module: AnsibleModule, services: list[str]) -> dict[str, str]:
+    """Each service's cgroup, where its processes are found; '' for one systemd does not run."""
+    states = show(module.run_command, services, ["ControlGroup"])
+    return {name: states.get(name, {}).get("ControlGroup", "") for name in services}
 
 
 def main() -> None:
@@ -298,7 +300,7 @@ def main() -> None:
     try:
         args = (params["tool"], with_port(params["url"]))
         options = (params["connections"], params["threads"], params["timeout"], script)
-        groups = {name: control_group(module, name) for name in params["services"]}
+        groups = control_groups(module, params["services"])
         if params["warmup"]:
             run_tool(module, tool_command(*args, params["warmup"], *options))
         before = {name: cpu_ticks(cgroup_pids(group)) for name, group in groups.items()}

@@ -85,39 +85,15 @@ status:
   returned: always
 """
 
-import http.client
 import os
-import socket
 import time
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.flaskops.deploy.plugins.module_utils.unix_http import get
 
-
-class UnixHTTPConnection(http.client.HTTPConnection):
-    """HTTP over a Unix socket."""
-
-    def __init__(self, path: str, timeout: float) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self._path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self._path)
-        self.sock = sock
-
-
-def ask(path: str, url_path: str) -> tuple[int, str]:
-    connection = UnixHTTPConnection(path, timeout=5)
-    try:
-        connection.request("GET", url_path, headers={"Host": "localhost"})
-        answer = connection.getresponse()
-        return answer.status, answer.read(2000).decode("utf-8", errors="replace")
-    except OSError:
-        return -1, ""
-    finally:
-        connection.close()
+# Seconds one health request may take; a slower one is asked again while the timeout lasts.
+REQUEST_TIMEOUT = 5
 
 
 def run(module: AnsibleModule, command: list[str]) -> tuple[int, str]:
@@ -167,7 +143,7 @@ def preflight(module: AnsibleModule) -> dict[str, Any]:
     deadline = time.monotonic() + params["timeout"]
     try:
         while time.monotonic() < deadline:
-            status, body = ask(sock, params["health_path"])
+            status, body, _why = get(sock, params["health_path"], time.monotonic() + REQUEST_TIMEOUT)
             if status != -1:
                 break
             time.sleep(0.25)

@@ -12,7 +12,8 @@ description:
     C(KillSignal) and C(TimeoutStopSec), so that a worker finishes the job in hand) and starts the others that are
     not active, with one C(systemctl) call each.
   - Then watches them for O(settle) seconds - a service must stay active and not be restarted by systemd, a timer
-    must be waiting - and fails naming each that did not, with the end of its journal.
+    must be waiting - and fails naming each that did not, with the exception its journal ends with and the journal's
+    last lines; a write into the read-only release gets a hint to write below the app's C(shared/) directory.
   - Stops with O(stop) (disabled, stopped) what should no longer run.
 options:
   units:
@@ -68,16 +69,17 @@ import time
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.flaskops.deploy.plugins.module_utils.systemd import (
+    UnitState,
+    journal_summary,
+    read_journal,
+    restarts,
+    shared_dir,
+    show,
+    up,
+)
 
-
-def show(module: AnsibleModule, units: list[str]) -> dict[str, dict[str, str]]:
-    properties = "Id,ActiveState,SubState,UnitFileState,NRestarts"
-    _rc, out, _err = module.run_command(["systemctl", "show", "--no-pager", "-p", properties, "--", *units])
-    blocks = [block for block in out.strip().split("\n\n") if block.strip()]
-    found: dict[str, dict[str, str]] = {}
-    for unit, block in zip(units, blocks if len(blocks) == len(units) else [], strict=False):
-        found[unit] = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
-    return found
+UNIT_PROPERTIES = ("ActiveState", "SubState", "UnitFileState", "NRestarts", "WorkingDirectory")
 
 
 def systemctl(module: AnsibleModule, *args: str) -> None:
@@ -86,17 +88,12 @@ def systemctl(module: AnsibleModule, *args: str) -> None:
         module.fail_json(msg=f"systemctl {' '.join(args)} failed: {(out + err).strip()}")
 
 
-def restarts(state: dict[str, str]) -> int:
-    value = state.get("NRestarts", "0")
-    return int(value) if value.isdigit() else 0
-
-
-def up(state: dict[str, str], unit: str, restarts_before: int = 0) -> bool:
-    """Active and not restarted by systemd since the call began (a manual restart does not always reset
-    NRestarts, so it is compared with its value then; a crash in between shows as not active)."""
-    if unit.endswith(".timer"):
-        return state.get("ActiveState") == "active"
-    return state.get("ActiveState") == "active" and restarts(state) <= restarts_before
+def why_down(module: AnsibleModule, unit: str, state: UnitState) -> str:
+    """The unit, how it ended and its journal, the exception first (a Celery beat's banner says nothing)."""
+    summary = journal_summary(
+        read_journal(module.run_command, unit), tail=8, shared=shared_dir(state.get("WorkingDirectory", ""))
+    )
+    return f"{unit} is {state.get('ActiveState', 'gone')}: {' | '.join(summary)}"
 
 
 def main() -> None:
@@ -114,7 +111,7 @@ def main() -> None:
     units, stop = params["units"], params["stop"]
     if params["daemon_reload"] and not module.check_mode:
         systemctl(module, "daemon-reload")
-    before = show(module, units + stop) if units or stop else {}
+    before = show(module.run_command, units + stop, UNIT_PROPERTIES)
     to_stop = [u for u in stop if before.get(u, {}).get("ActiveState") in ("active", "activating", "reloading")]
     to_stop += [u for u in stop if before.get(u, {}).get("UnitFileState") == "enabled" and u not in to_stop]
     to_enable = [u for u in units if before.get(u, {}).get("UnitFileState") not in ("enabled", "static")]
@@ -139,17 +136,11 @@ def main() -> None:
     deadline = time.monotonic() + params["settle"]
     while watched and time.monotonic() < deadline:
         time.sleep(1)
-        states = show(module, watched)
-        down = [u for u in watched if not up(states.get(u, {}), u, restarts(before.get(u, {})))]
+        states = show(module.run_command, watched, UNIT_PROPERTIES)
+        down = [u for u in watched if not up(states.get(u, {}), restarts(before.get(u, {})))]
         if down:
-            tails = []
-            for unit in down:
-                _rc, journal, _err = module.run_command(
-                    ["journalctl", "--no-pager", "-o", "cat", "-n", "8", "-u", unit]
-                )
-                lines = " | ".join(line for line in journal.splitlines() if line.strip())
-                tails.append(f"{unit} is {states.get(unit, {}).get('ActiveState', 'gone')}: {lines}")
-            module.fail_json(msg="; ".join(tails), failed_units=down, **result)
+            reasons = [why_down(module, unit, states.get(unit, {})) for unit in down]
+            module.fail_json(msg="; ".join(reasons), failed_units=down, **result)
     module.exit_json(**result)
 
 

@@ -12,8 +12,9 @@ from ansible_collections.flaskops.deploy.plugins.action.deploy_lock import gone,
 from ansible_collections.flaskops.deploy.plugins.filter.app_units import app_units, systemd_quote
 from ansible_collections.flaskops.deploy.plugins.filter.release_table import release_table
 from ansible_collections.flaskops.deploy.plugins.filter.systemd_sandbox import systemd_sandbox
+from ansible_collections.flaskops.deploy.plugins.module_utils.systemd import up
 from ansible_collections.flaskops.deploy.plugins.modules import deploy_lock, units_running
-from module_runner import run_module
+from module_runner import fake_systemd, run_module
 
 PROCESSES = {
     "worker": {
@@ -146,4 +147,42 @@ def test_a_play_of_this_controller_that_is_gone_is_told_from_one_that_runs() -> 
     ],
 )
 def test_a_process_is_up_when_active_and_not_restarted_since(state: dict[str, str], before: int, is_up: bool) -> None:
-    assert units_running.up(state, "shop.worker@1.service", before) is is_up
+    assert up(state, before) is is_up
+
+
+# --- units_running, against systemctl and journalctl as they answer -----------------------------------
+
+BEAT_JOURNAL = """celery beat v5.4.0 (opalescent) is starting.
+    . db -> celerybeat-schedule
+Traceback (most recent call last):
+  File "/usr/lib/python3.11/dbm/__init__.py", line 95, in open
+OSError: [Errno 30] Read-only file system: 'celerybeat-schedule'
+shop.beat.service: Main process exited, code=exited, status=1/FAILURE
+shop.beat.service: Failed with result 'exit-code'.
+"""
+RUNNING = {"ActiveState": "active", "SubState": "running", "UnitFileState": "enabled", "NRestarts": "0"}
+TIMER = {"ActiveState": "active", "SubState": "waiting", "UnitFileState": "enabled"}
+
+
+def test_processes_that_stay_up_are_restarted_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    units = {"shop.beat.service": {"before": RUNNING, "after": RUNNING}, "shop.report.timer": {"before": TIMER}}
+    calls = fake_systemd(tmp_path / "bin", monkeypatch, units, {})
+    args = {"units": ["shop.beat.service", "shop.report.timer"], "restart": ["shop.beat.service"], "settle": 1}
+    result = run_module(units_running, args, monkeypatch)
+    assert not result.get("failed") and result["started"] == ["shop.beat.service"]
+    assert "restart -- shop.beat.service" in calls.read_text().splitlines()
+
+
+def test_a_process_that_dies_is_named_with_its_exception_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    crashing = {**RUNNING, "ActiveState": "activating", "SubState": "auto-restart", "NRestarts": "1"}
+    live = {"WorkingDirectory": "/srv/shop/current"}
+    units = {"shop.beat.service": {"before": {**RUNNING, **live}, "after": {**crashing, **live}}}
+    fake_systemd(tmp_path / "bin", monkeypatch, units, {"shop.beat.service": BEAT_JOURNAL})
+    args = {"units": ["shop.beat.service"], "restart": ["shop.beat.service"], "settle": 5}
+    result = run_module(units_running, args, monkeypatch)
+    assert result["failed"] and result["failed_units"] == ["shop.beat.service"]
+    assert result["msg"].startswith(
+        "shop.beat.service is activating: OSError: [Errno 30] Read-only file system: 'celerybeat-schedule' | "
+    )
+    assert "status=1/FAILURE" in result["msg"]
+    assert "celery beat --schedule instance/celerybeat-schedule" in result["msg"]

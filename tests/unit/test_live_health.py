@@ -12,7 +12,9 @@ from socketserver import ThreadingUnixStreamServer
 from typing import ClassVar
 
 import pytest
+from ansible_collections.flaskops.deploy.plugins.module_utils import systemd, unix_http
 from ansible_collections.flaskops.deploy.plugins.modules import live_health
+from module_runner import fake_systemd, run_module
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -110,23 +112,23 @@ def test_a_missing_socket_is_asked_again_until_the_timeout(tmp_path: Path) -> No
 @pytest.mark.parametrize(
     ("state", "before", "down"),
     [
-        ({"ActiveState": "active", "SubState": "running", "NRestarts": "2"}, "2", False),
-        ({"ActiveState": "activating", "SubState": "start", "NRestarts": "0"}, "0", False),
-        ({"ActiveState": "activating", "SubState": "auto-restart", "NRestarts": "0"}, "0", True),
-        ({"ActiveState": "active", "SubState": "running", "NRestarts": "3"}, "2", True),
-        ({"ActiveState": "failed", "SubState": "failed", "Result": "exit-code"}, "0", True),
-        ({"ActiveState": "inactive", "SubState": "dead", "NRestarts": "0"}, "0", True),
-        ({}, "0", False),
+        ({"ActiveState": "active", "SubState": "running", "NRestarts": "2"}, 2, False),
+        ({"ActiveState": "activating", "SubState": "start", "NRestarts": "0"}, 0, False),
+        ({"ActiveState": "activating", "SubState": "auto-restart", "NRestarts": "0"}, 0, True),
+        ({"ActiveState": "active", "SubState": "running", "NRestarts": "3"}, 2, True),
+        ({"ActiveState": "failed", "SubState": "failed", "Result": "exit-code"}, 0, True),
+        ({"ActiveState": "inactive", "SubState": "dead", "NRestarts": "0"}, 0, True),
+        ({}, 0, False),
     ],
 )
-def test_what_counts_as_a_crash(state: dict[str, str], before: str, down: bool) -> None:
-    assert bool(live_health.crashed(state, before)) is down
+def test_what_counts_as_a_crash(state: dict[str, str], before: int, down: bool) -> None:
+    assert bool(systemd.crashed(state, before)) is down
 
 
 def test_status_line_parsing() -> None:
-    assert live_health.parse_status(b"HTTP/1.1 200 OK\r\nServer: x") == 200
-    assert live_health.parse_status(b"HTTP/1.0 502 Bad Gateway") == 502
-    assert live_health.parse_status(b"garbage") == -1
+    assert unix_http.parse_status(b"HTTP/1.1 200 OK\r\nServer: x") == 200
+    assert unix_http.parse_status(b"HTTP/1.0 502 Bad Gateway") == 502
+    assert unix_http.parse_status(b"garbage") == -1
 
 
 def test_the_journal_summary_leads_with_the_cause() -> None:
@@ -142,7 +144,22 @@ def test_the_journal_summary_leads_with_the_cause() -> None:
             "[INFO] Reason: Worker failed to boot.",
         ]
     )
-    summary = live_health.journal_summary(journal, tail=2)
+    summary = systemd.journal_summary(journal, tail=2)
     assert summary[0].startswith("OSError: [Errno 30] Read-only file system")
     assert summary[-1] == "[INFO] Reason: Worker failed to boot."
     assert len(summary) == len(set(summary))
+
+
+def test_a_failed_unit_is_reported_at_once_with_its_journal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    failed = {"ActiveState": "failed", "SubState": "failed", "Result": "exit-code", "NRestarts": "0"}
+    journal = "Traceback (most recent call last):\nModuleNotFoundError: No module named 'shop'\n[INFO] Reason: boot"
+    fake_systemd(
+        tmp_path / "bin", monkeypatch, {"gunicorn-shop.service": {"before": failed}}, {"gunicorn-shop.service": journal}
+    )
+    args = {"unit": "gunicorn-shop.service", "socket": str(tmp_path / "none.sock"), "timeout": 30}
+    result = run_module(live_health, args, monkeypatch)
+    assert result["healthy"] is False and result["status"] == -1 and result["seconds"] == 0.0
+    assert result["reason"] == (
+        "the unit failed (exit-code) | ModuleNotFoundError: No module named 'shop'"
+        " | Traceback (most recent call last): | [INFO] Reason: boot"
+    )
