@@ -8,12 +8,16 @@ export ANSIBLE_INJECT_FACT_VARS := false
 # Base images; pass a registry image instead where one can be pulled.
 export FLASKOPS_IMAGE_BOOKWORM ?= flaskops/debian:bookworm
 export FLASKOPS_IMAGE_TRIXIE ?= flaskops/debian:trixie
+# The test bed's download cache (scripts/cache.sh): apt-cacher-ng on this machine
+# and a wheelhouse shared by every test container. FLASKOPS_APT_PROXY=URL uses
+# a cache of your own instead, FLASKOPS_APT_PROXY=none none.
+export FLASKOPS_CACHE_DIR ?= /var/cache/flaskops-test
 ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 # Longest first, so that two at a time (MOLECULE_JOBS) finish close together.
 LONGEST_FIRST := release default gunicorn processes cluster
 SCENARIOS ?= $(filter $(ALL_SCENARIOS),$(LONGEST_FIRST)) $(filter-out $(LONGEST_FIRST),$(ALL_SCENARIOS))
 
-.PHONY: help venv engine tools image-bookworm images demo demo-clean test lint unit sanity molecule clean docs changelog
+.PHONY: help venv engine tools cache image-bookworm images demo demo-clean test lint unit sanity molecule clean docs changelog
 
 help:
 	@echo "make demo        deploy the example app to a local Debian 12 container, on http://127.0.0.1:8080"
@@ -32,6 +36,9 @@ engine:
 
 tools:
 	@scripts/host_tools.sh
+
+cache:
+	@scripts/cache.sh
 
 image-bookworm: engine
 	@scripts/image.sh bookworm $(FLASKOPS_IMAGE_BOOKWORM)
@@ -69,7 +76,7 @@ sanity: venv
 	scripts/sanity.sh
 
 # Scenarios run MOLECULE_JOBS (default 2) at a time; each logs to .molecule-logs/.
-molecule: venv images tools
+molecule: venv images tools cache
 	@scripts/molecule.sh $(SCENARIOS)
 
 clean: demo-clean

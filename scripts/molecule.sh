@@ -13,8 +13,19 @@ run_one() {
   local s=$1 start rc
   start=$(date +%s)
   echo "== molecule test -s $s: started $(date +%T)"
-  molecule test -s "$s" >"$logs/$s.log" 2>&1
-  rc=$?
+  # Each step's end is noted with the seconds since the scenario began, for the table below.
+  molecule test -s "$s" 2>&1 | python3 -u -c '
+import re, sys, time
+start = time.monotonic()
+steps = open(sys.argv[1], "w")
+for line in sys.stdin:
+    sys.stdout.write(line)
+    done = re.search(r"\u279c (\w+): Executed", re.sub(r"\x1b\[[0-9;]*m", "", line))
+    if done:
+        steps.write(f"{done.group(1)} {time.monotonic() - start:.0f}\n")
+        steps.flush()
+' "$logs/$s.steps" >"$logs/$s.log"
+  rc=${PIPESTATUS[0]}
   echo "$s $rc $(( $(date +%s) - start ))" >"$logs/$s.result"
   echo "== molecule test -s $s: $([ $rc -eq 0 ] && echo passed || echo FAILED) in $(( $(date +%s) - start )) s"
   return $rc
@@ -47,10 +58,14 @@ for s in "${failed[@]}"; do
     | grep -av '^--$' | tail -n 40
 done
 echo
-echo "scenario     result  seconds"
+# Seconds per step: where a scenario's time goes (steps that ran more than once are summed).
+echo "scenario     result  seconds  steps (seconds each)"
 for s in "$@"; do
   read -r _ rc secs <"$logs/$s.result" 2>/dev/null || { rc=1; secs=-; }
-  printf '%-12s %-7s %s\n' "$s" "$([ "$rc" = 0 ] && echo ok || echo FAILED)" "$secs"
+  steps=$(awk '{ d = $2 - prev; prev = $2; t[$1] += d; if (!($1 in o)) { o[$1] = ++n; k[n] = $1 } }
+               END { for (i = 1; i <= n; i++) printf "%s %d  ", k[i], t[k[i]] }' "$logs/$s.steps" 2>/dev/null)
+  printf '%-12s %-7s %-8s %s\n' "$s" "$([ "$rc" = 0 ] && echo ok || echo FAILED)" "$secs" "$steps"
   [ "$rc" = 0 ] || status=1
 done
+scripts/cache.sh report
 exit $status

@@ -15,6 +15,9 @@ description:
     later run can tell what is there without asking pip.
   - One call instead of one task per step. A step that fails stops the build with the command and the last
     lines of what it printed (pip's own error, such as C(No space left on device)).
+  - The download holds an exclusive lock on the wheelhouse (C(.lock) in it), so that builds of several apps of
+    one host at the same time (or of several hosts sharing one wheelhouse directory) never read a file that
+    another pip is still writing.
 options:
   venv:
     description: The virtualenv to create.
@@ -107,11 +110,14 @@ target:
   returned: success
 """
 
+import contextlib
+import fcntl
 import glob
 import hashlib
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
@@ -134,6 +140,17 @@ def step(module: AnsibleModule, command: list[str]) -> str:
         lines = [line for line in (out + "\n" + err).splitlines() if line.strip()]
         raise BuildError(f"`{' '.join(command)}` failed (exit {rc}): {' | '.join(lines[-8:])}")
     return out
+
+
+@contextlib.contextmanager
+def locked(wheelhouse: str) -> Iterator[None]:
+    """Holds the wheelhouse's lock: pip download writes its files in place, not atomically."""
+    with open(os.path.join(wheelhouse, ".lock"), "a", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def record(venv: str, packages: list[str]) -> None:
@@ -222,10 +239,9 @@ def fill(module: AnsibleModule, venv: str, requirements_file: str, to_build: lis
     downloaded: list[str] = []
     output = ""
     if requirements:
-        output = step(
-            module,
-            [*pip, "download", *PIP_QUIET, "--dest=" + wheelhouse, "--find-links=" + wheelhouse, *index, *requirements],
-        )
+        download = [*pip, "download", *PIP_QUIET, "--dest=" + wheelhouse, "--find-links=" + wheelhouse]
+        with locked(wheelhouse):
+            output = step(module, [*download, *index, *requirements])
         # pip also "saves" the wheels built from the release itself: those were not downloaded.
         own = {os.path.basename(path) for path in built}
         saved = [line.split("Saved ", 1)[1].strip() for line in output.splitlines() if "Saved " in line]

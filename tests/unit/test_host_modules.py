@@ -10,7 +10,9 @@ import grp
 import json
 import os
 import pwd
+import subprocess
 import sys
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -289,3 +291,24 @@ def test_a_project_built_from_its_pyproject_gets_a_venv_of_its_own(tmp_path: Pat
     requirements_file, to_build = release_venv.sources(params)
     assert (requirements_file, to_build) == ("", [str(tmp_path / "release")])
     assert release_venv.shared_key(params, requirements_file, to_build) is None
+
+
+def test_the_wheelhouse_lock_keeps_a_second_download_waiting(tmp_path: Path) -> None:
+    """Two builds sharing a wheelhouse (two apps of a host, or hosts sharing the directory) take turns."""
+    holder = subprocess.Popen(  # another process holds the lock for a moment, as a running download does
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX);"
+            " print('held', flush=True); time.sleep(1.0)",
+            str(tmp_path / ".lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    start = time.monotonic()
+    with release_venv.locked(str(tmp_path)):
+        waited = time.monotonic() - start
+    holder.wait(timeout=10)
+    assert waited >= 0.5, f"the lock was taken while another process held it (after {waited:.2f} s)"

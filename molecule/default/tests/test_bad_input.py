@@ -196,7 +196,8 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
 
 SNAPSHOT = r"""
 find /etc/nginx /etc/gunicorn /etc/systemd/system /etc/logrotate.d /srv /var/cache/flaskops /etc/passwd /etc/group \
-  -xdev \( -type f -o -type l -o -type d \) -printf '%p %s %m %u %T@ %l\n' 2>/dev/null | sort
+  -xdev -path /var/cache/flaskops/wheels -prune -o \( -type f -o -type l -o -type d \) -printf '%p %s %m %u %T@ %l\n' \
+  2>/dev/null | sort
 systemctl show -p MainPID -p ExecMainStartTimestamp -p ActiveState nginx.service 'gunicorn-*.service' \
   'gunicorn-*.socket' | sort
 """

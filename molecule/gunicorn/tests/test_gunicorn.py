@@ -110,6 +110,7 @@ def test_log_files_are_reopened_after_rotation(host: Host) -> None:
     assert "before-rotation" in host.file(log).content_string
     host.check_output("logrotate -f /etc/logrotate.d/gunicorn-wsgi-sync")
     host.check_output("curl -sS --fail -o /dev/null http://127.0.0.1:8001/data?after-rotation")
-    host.check_output("sleep 1")
+    # Awaited, not slept: gunicorn writes the line once the request is done.
+    host.run(f"timeout 5 sh -c 'until grep -q after-rotation {log}; do sleep 0.1; done'")
     assert "after-rotation" in host.file(log).content_string  # the new file: USR1 reopened it
     assert "after-rotation" not in host.file(f"{log}.1").content_string
