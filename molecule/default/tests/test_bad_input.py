@@ -37,6 +37,12 @@ ACME: dict[str, Any] = {
 # (case id, extra vars, phrases the error must contain)
 CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("app_name with a space", {"app_name": "Bad Name"}, ['app_name="Bad Name" must be', "lower case"]),
+    # The example inventory once suggested this one; it used to be ignored without a word.
+    (
+        "a misspelt variable",
+        {"nginx_server_name": "shop.example.com"},
+        ["nginx_server_name is no variable of the collection; did you mean nginx_server_names?"],
+    ),
     ("unknown app_source", {"app_source": "svn"}, ["app_source", "example, dir, archive, git, package"]),
     ("dir source without a directory", {"app_source": "dir"}, ["app_source=dir needs app_source_dir"]),
     (
