@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -46,17 +45,6 @@ def server(tmp_path: Path) -> Iterator[str]:
     httpd.server_close()
 
 
-@pytest.fixture
-def backlog_only(tmp_path: Path) -> Iterator[str]:
-    """A socket that accepts connections into its backlog and never answers: a master whose worker died."""
-    path = str(tmp_path / "stuck.sock")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.bind(path)
-    sock.listen(16)
-    yield path
-    sock.close()
-
-
 def up() -> str:
     return ""
 
@@ -86,20 +74,20 @@ def test_a_lasting_error_answer_is_reported(server: str) -> None:
     assert "it answered 500: not yet" in result["reason"]
 
 
-def test_a_crash_ends_the_wait_long_before_the_timeout(backlog_only: str) -> None:
+def test_a_crash_ends_the_wait_long_before_the_timeout(silent_socket: str) -> None:
     start = time.monotonic()
     crash_at = start + 0.6
 
     def still_up() -> str:
         return "the service exited" if time.monotonic() > crash_at else ""
 
-    result = live_health.watch(backlog_only, "/health", 30, still_up)
+    result = live_health.watch(silent_socket, "/health", 30, still_up)
     assert not result["healthy"] and result["reason"] == "the service exited"
     assert time.monotonic() - start < 3
 
 
-def test_no_answer_at_all_runs_out_at_the_timeout(backlog_only: str) -> None:
-    result = live_health.watch(backlog_only, "/health", 1, up)
+def test_no_answer_at_all_runs_out_at_the_timeout(silent_socket: str) -> None:
+    result = live_health.watch(silent_socket, "/health", 1, up)
     assert not result["healthy"] and result["status"] == -1
     assert 1 <= result["seconds"] < 3
 

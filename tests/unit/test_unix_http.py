@@ -45,17 +45,6 @@ def app(tmp_path: Path) -> Iterator[str]:
     httpd.server_close()
 
 
-@pytest.fixture
-def silent(tmp_path: Path) -> Iterator[str]:
-    """Accepts connections into its backlog and never answers: a master whose workers are gone."""
-    path = str(tmp_path / "silent.sock")
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    sock.bind(path)
-    sock.listen(16)
-    yield path
-    sock.close()
-
-
 def serve_once(path: str, reply: bytes) -> threading.Thread:
     """A server that reads one request and sends reply, whatever was asked, then closes."""
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -108,19 +97,19 @@ def test_a_slow_answer_is_waited_for(app: str) -> None:
     assert len(asked) >= 3  # asked while it waited, and told to go on
 
 
-def test_waiting_ends_the_wait_with_its_reason(silent: str) -> None:
+def test_waiting_ends_the_wait_with_its_reason(silent_socket: str) -> None:
     start = time.monotonic()
 
     def waiting() -> str:
         return "the service exited" if time.monotonic() - start > 0.5 else ""
 
-    assert get(silent, "/health", soon(30), waiting, poll=0.1) == (-1, "", "the service exited")
+    assert get(silent_socket, "/health", soon(30), waiting, poll=0.1) == (-1, "", "the service exited")
     assert time.monotonic() - start < 2
 
 
-def test_no_answer_runs_out_at_the_deadline(silent: str) -> None:
+def test_no_answer_runs_out_at_the_deadline(silent_socket: str) -> None:
     start = time.monotonic()
-    assert get(silent, "/health", soon(0.6)) == (-1, "", "no answer in time")
+    assert get(silent_socket, "/health", soon(0.6)) == (-1, "", "no answer in time")
     assert 0.6 <= time.monotonic() - start < 2
 
 
