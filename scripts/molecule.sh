@@ -33,7 +33,8 @@ for line in sys.stdin:
 export -f run_one
 export logs
 
-rm -f "$logs"/*.result
+# Only this run's scenarios: another make molecule may be running beside this one.
+for s in "$@"; do rm -f "$logs/$s.result" "$logs/$s.steps"; done
 printf '%s\n' "$@" | xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {}
 
 # CI shows the end of the output: the tails of failed logs come first, then

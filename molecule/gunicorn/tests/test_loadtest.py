@@ -17,12 +17,19 @@ CONFIG = "/etc/gunicorn/flaskapp.conf.py"
 MARKER = "/var/lib/flaskops/loadtest-gunicorn-flaskapp.in-progress"
 
 
+def _host_reports(name: str) -> Path:
+    """The one host's report directory of a sweep (<report dir>/<inventory host>/)."""
+    hosts = sorted(path for path in (REPORTS / name).iterdir() if path.is_dir())
+    assert len(hosts) == 1, f"one host's reports expected in {REPORTS / name}: {hosts}"
+    return hosts[0]
+
+
 def _results(name: str) -> dict[str, Any]:
-    return json.loads((REPORTS / name / "flaskops-loadtest" / "results.json").read_text())
+    return json.loads((_host_reports(name) / "results.json").read_text())
 
 
 def _report(name: str) -> str:
-    return (REPORTS / name / "flaskops-loadtest" / "report.md").read_text()
+    return (_host_reports(name) / "report.md").read_text()
 
 
 def _row(results: dict[str, Any], candidate: str) -> dict[str, Any]:
@@ -53,7 +60,7 @@ def test_report_has_a_table_a_chart_and_a_recommendation_that_parses() -> None:
     report = _report("sweep")
     assert "| candidate | gunicorn ran | endpoint | req/s |" in report
     assert re.search(r"^\| 2 sync \| 2 sync, max_requests \d+/\d+ \| /health \| [1-9]\d* \|", report, re.MULTILINE)
-    chart = REPORTS / "sweep" / "flaskops-loadtest" / "report.png"
+    chart = _host_reports("sweep") / "report.png"
     assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "![req/s and p99 per candidate](report.png)" in report
     block = re.search(r"```yaml\n(.*?)```", report, re.DOTALL)
@@ -61,7 +68,7 @@ def test_report_has_a_table_a_chart_and_a_recommendation_that_parses() -> None:
     recommended = yaml.safe_load(block.group(1))
     assert recommended["gunicorn_worker_class"] in ("gthread", "sync")
     assert recommended["gunicorn_workers"] >= 1
-    assert yaml.safe_load((REPORTS / "sweep" / "flaskops-loadtest" / "recommended.yml").read_text()) == recommended
+    assert yaml.safe_load((_host_reports("sweep") / "recommended.yml").read_text()) == recommended
 
 
 def test_known_good_config_is_back_and_serving(host: Host) -> None:
