@@ -10,9 +10,10 @@ dequeues of at most a second, or once the job in hand is done (the warm shutdown
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
-import tasks  # noqa: F401  (the check above)
+import tasks  # the check above, and the release's version
 from redis import Redis
 from rq import Queue, Worker
 
@@ -31,6 +32,11 @@ class DeployFriendlyWorker(Worker):
                 return result
         return None
 
+
+# A worker that keeps a state file in its working directory, as Celery beat keeps celerybeat-schedule by
+# default: in the read-only release it cannot start, and its deploy must say why.
+if tasks.VERSION == "state-in-release":
+    Path("worker-state").write_text("started\n")
 
 connection = Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
 DeployFriendlyWorker([Queue("jobs", connection=connection)], connection=connection).work()
