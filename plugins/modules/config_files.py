@@ -98,7 +98,7 @@ options:
     elements: path
     default: []
   purge:
-    description: Directories from which files matching a pattern, and not in O(files), are removed.
+    description: Directories from which files and links matching a pattern, not in O(files) or O(links), go.
     type: list
     elements: dict
     default: []
@@ -115,6 +115,12 @@ options:
     description: A command (argv) that checks the whole configuration after a change; on failure everything is put back.
     type: list
     elements: str
+  lock:
+    description:
+      - A lock file held (C(flock)) from the first write to the end of O(test) and of any putting back, so that two
+        calls on one host (two apps writing their nginx sites at once) never test or undo each other's half-written
+        configuration.
+    type: path
 attributes:
   check_mode:
     support: full
@@ -152,6 +158,7 @@ test_output:
   returned: when the test ran
 """
 
+import fcntl
 import fnmatch
 import grp
 import os
@@ -415,12 +422,18 @@ def main() -> None:
                 "options": {"dir": {"type": "path", "required": True}, "pattern": {"type": "str", "default": "*"}},
             },
             "test": {"type": "list", "elements": "str"},
+            "lock": {"type": "path"},
         },
         supports_check_mode=True,
     )
     params = module.params
+    lock = None
+    if params["lock"] and not module.check_mode:
+        # Closed (and so released) when the module's process ends, whichever way it ends.
+        lock = open(params["lock"], "a", encoding="utf-8")
+        fcntl.flock(lock, fcntl.LOCK_EX)
     run = Run(module=module, check=module.check_mode)
-    wanted = {spec["dest"] for spec in params["files"]}
+    wanted = {spec["dest"] for spec in params["files"] + params["links"]}
     removals = list(params["absent"])
     for purge in params["purge"]:
         if os.path.isdir(purge["dir"]):

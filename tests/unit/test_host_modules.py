@@ -107,6 +107,53 @@ def test_purge_removes_what_is_no_longer_listed(tmp_path: Path, monkeypatch: pyt
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt", "web1.conf"]
 
 
+def test_purge_keeps_the_links_it_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    available, enabled = tmp_path / "available", tmp_path / "enabled"
+    available.mkdir()
+    enabled.mkdir()
+    (available / "c-80.conf").write_text("old\n")
+    (enabled / "c-80.conf").symlink_to(available / "c-80.conf")
+    (enabled / "c-8080.conf").symlink_to(available / "c-8080.conf")
+    args = {
+        "files": [_file(available / "c-80.conf", "old\n")],
+        "links": [{"dest": str(enabled / "c-80.conf"), "src": str(available / "c-80.conf")}],
+        "purge": [{"dir": str(enabled), "pattern": "c-*.conf"}, {"dir": str(available), "pattern": "c-*.conf"}],
+    }
+    result = run(config_files, args, monkeypatch=monkeypatch)
+    assert result["changed_paths"] == [str(enabled / "c-8080.conf")]
+    assert [p.name for p in enabled.iterdir()] == ["c-80.conf"]
+
+
+def test_the_lock_makes_a_second_writer_wait(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import fcntl
+    import subprocess
+    import time
+
+    lock = tmp_path / "nginx.lock"
+    # Another writer (a second process) holds the lock for a moment.
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import fcntl,time; f=open({str(lock)!r},'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+            "print('held', flush=True); time.sleep(1.5)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    start = time.monotonic()
+    result = run(
+        config_files, {"files": [_file(tmp_path / "a.conf", "x\n")], "lock": str(lock)}, monkeypatch=monkeypatch
+    )
+    waited = time.monotonic() - start
+    holder.wait()
+    assert result["changed"] and (tmp_path / "a.conf").read_text() == "x\n"
+    assert waited > 0.5, "wrote while the other writer held the lock"
+    with open(lock, "a", encoding="utf-8") as handle:  # released: taken at once
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
 # --- host_state --------------------------------------------------------------------------------------
 
 
