@@ -7,8 +7,11 @@ from typing import Any
 
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,30}$")
 SIGNALS = ("TERM", "INT", "QUIT", "HUP", "USR1", "USR2", "KILL", "WINCH")
-PROCESS_KEYS = {"command", "count", "stop_signal", "stop_timeout"}
-TIMER_KEYS = {"command", "on_calendar", "randomized_delay", "persistent"}
+PROCESS_KEYS = {"command", "count", "stop_signal", "stop_timeout", "placement"}
+TIMER_KEYS = {"command", "on_calendar", "randomized_delay", "persistent", "placement"}
+# Where an entry runs across the hosts that carry the app: on each, or on one (a beat, a nightly job).
+PLACEMENTS = ("all", "one")
+DEFAULT_PLACEMENT = {"app_processes": "all", "app_timers": "one"}
 UNIT_DIR = "/etc/systemd/system"
 
 
@@ -20,12 +23,15 @@ def _number(value: Any, lowest: int) -> int | None:
     return number if number >= lowest and not isinstance(value, bool) else None
 
 
-def app_units(processes: dict[str, Any] | None, timers: dict[str, Any] | None, app: str) -> dict[str, Any]:
+def app_units(
+    processes: dict[str, Any] | None, timers: dict[str, Any] | None, app: str, here: bool = True
+) -> dict[str, Any]:
     """Unit names, unit files (as config_files entries) and what is wrong with the input, for one app.
 
     A process runs as <app>.<name>.service, or with count > 1 as instances 1..count of <app>.<name>@.service;
     a timer as <app>.<name>.timer starting <app>.<name>.service. App and entry names have no dot, so
-    "<app>." names this app's units alone.
+    "<app>." names this app's units alone. An entry with ``placement: one`` (the default of timers) runs on one
+    host of those that carry the app: where ``here`` is false it has no unit (one left there is stopped).
     """
     problems: list[str] = []
     units: dict[str, Any] = {"processes": [], "timers": [], "files": [], "run": [], "timers_run": []}
@@ -52,6 +58,14 @@ def app_units(processes: dict[str, Any] | None, timers: dict[str, Any] | None, a
             command = spec.get("command")
             if not isinstance(command, str) or not command.strip():
                 problems.append(f"{where}.command must be the shell command to run")
+                continue
+            placement = spec.get("placement", DEFAULT_PLACEMENT[kind])
+            if placement not in PLACEMENTS:
+                problems.append(
+                    f"{where}.placement={placement!r} must be all (every host of the app) or one (one of them)"
+                )
+                continue
+            if placement == "one" and not here:
                 continue
             if kind == "app_processes":
                 count = _number(spec.get("count", 1), 1)

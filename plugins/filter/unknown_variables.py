@@ -14,7 +14,7 @@ import yaml
 # The collection's root: this file is plugins/filter/unknown_variables.py, in a checkout and once installed.
 _ROOT = Path(__file__).resolve().parents[2]
 # The facts the roles publish on purpose (their READMEs), which an inventory never sets but a play may hold.
-PUBLISHED = ("app_identity", "app_deploy", "gunicorn_runtime", "nginx_acme_certificate")
+PUBLISHED = ("app_identity", "app_deploy", "gunicorn_runtime", "nginx_acme_certificate", "nginx_site")
 # A registered result (<role>_<what>_result) is the role's own, not a setting.
 _REGISTERED = re.compile(r"_result$")
 

@@ -46,6 +46,21 @@ def test_each_process_and_timer_gets_its_units() -> None:
     assert units["calendars"] == ["*-*-* 03:00:00"]
 
 
+def test_what_runs_once_runs_only_on_the_apps_one_host() -> None:
+    processes = {**PROCESSES, "beat": {"command": "celery -A shop.tasks beat", "placement": "one"}}
+    here = app_units(processes, TIMERS, "shop", here=True)
+    elsewhere = app_units(processes, TIMERS, "shop", here=False)
+    assert here["run"] == ["shop.beat.service", "shop.worker@1.service", "shop.worker@2.service"]
+    assert here["timers_run"] == ["shop.report.timer"]
+    # Elsewhere: the workers (placement all, the default of processes), no beat, no timer (one, theirs).
+    assert elsewhere["run"] == ["shop.worker@1.service", "shop.worker@2.service"]
+    assert elsewhere["timers_run"] == [] and elsewhere["timers"] == []
+    assert [f["dest"] for f in elsewhere["files"]] == ["/etc/systemd/system/shop.worker@.service"]
+    # A timer may run everywhere too.
+    everywhere = app_units({}, {"clean": {"command": "x", "on_calendar": "hourly", "placement": "all"}}, "shop", False)
+    assert everywhere["timers_run"] == ["shop.clean.timer"]
+
+
 @pytest.mark.parametrize(
     ("processes", "timers", "problem"),
     [
@@ -61,6 +76,7 @@ def test_each_process_and_timer_gets_its_units() -> None:
             "a process of the same name",
         ),
         ("not a map", {}, "app_processes must map names to settings"),
+        ({"beat": {"command": "x", "placement": "two"}}, {}, "placement='two' must be all"),
     ],
 )
 def test_what_cannot_run_is_named(processes: Any, timers: dict[str, Any], problem: str) -> None:

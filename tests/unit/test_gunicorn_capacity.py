@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.flaskops.deploy.plugins.filter.gunicorn_capacity import FilterModule, gunicorn_capacity
+from ansible_collections.flaskops.deploy.plugins.filter.gunicorn_capacity import (
+    FilterModule,
+    gunicorn_capacity,
+    host_budget,
+)
 
 UVICORN = "uvicorn.workers.UvicornWorker"
 
@@ -95,3 +99,63 @@ def test_vcpus_must_be_positive() -> None:
 
 def test_the_filter_is_registered() -> None:
     assert FilterModule().filters()["gunicorn_capacity"] is gunicorn_capacity
+
+
+# --- Several apps on one host: one budget -------------------------------------
+
+
+def _app(name: str, **settings: object) -> dict[str, object]:
+    return {"name": name, **settings}
+
+
+def test_one_app_alone_is_sized_as_before() -> None:
+    budget = FilterModule().filters()["host_budget"]([_app("shop")], 2, 3936)
+    alone = gunicorn_capacity(2, 3936)
+    assert budget["rows"][0]["workers"] == alone["workers"] == 3
+    assert budget["rows"][0]["share"] == 1.0
+    assert budget["fits"]
+
+
+def test_three_apps_share_the_vcpus_instead_of_each_taking_the_host() -> None:
+    budget = host_budget([_app("a"), _app("b"), _app("c")], 2, 3936)
+    alone = gunicorn_capacity(2, 3936)["workers"]
+    workers = [row["workers"] for row in budget["rows"]]
+    # Each gets 2/3 of a vCPU: round(0.67 + 1) = 2 gthread workers, 6 in all, against 9 if each took the host.
+    assert workers == [2, 2, 2]
+    assert sum(workers) < 3 * alone
+    assert budget["used_mb"] == sum(row["memory_mb"] for row in budget["rows"]) == 6 * 128
+    assert budget["fits"]
+    assert len(budget["table"]) == 5 and budget["table"][1].startswith("a ")
+
+
+def test_explicit_workers_count_against_the_memory_the_others_share() -> None:
+    # 1024 MiB less 512 reserved: 512 MiB; the explicit app takes 3 x 128, the computed one has 128 left: 1 worker.
+    budget = host_budget([_app("fixed", workers=3), _app("computed", worker_class="sync")], 8, 1024)
+    fixed, computed = budget["rows"]
+    assert (fixed["workers"], fixed["computed"], fixed["memory_budget_mb"]) == (3, False, 0)
+    assert computed["memory_budget_mb"] == 128
+    assert computed["workers"] == 1
+    assert budget["used_mb"] == 512 and budget["fits"]
+    assert "(set)" in budget["table"][1]
+
+
+def test_apps_that_cannot_fit_are_reported_as_not_fitting() -> None:
+    budget = host_budget([_app("big", workers=8, mem_per_worker_mb=256), _app("small")], 2, 2048, 512)
+    assert not budget["fits"]
+    assert budget["used_mb"] == 8 * 256 + 128
+    assert budget["table"][-1].endswith("of 1536 MiB (2048 less 512 reserved)")
+
+
+def test_a_share_can_be_given_per_app() -> None:
+    budget = host_budget(
+        [_app("main", share=0.75, worker_class="sync"), _app("side", share=0.25, worker_class="sync")], 4, 8192
+    )
+    main, side = budget["rows"]
+    # sync: (2 x 3 vCPUs) + 1 = 7 and (2 x 1 vCPU) + 1 = 3.
+    assert (main["workers"], side["workers"]) == (7, 3)
+
+
+@pytest.mark.parametrize("share", [0, 1.5, "half"])
+def test_a_bad_share_names_the_variable(share: object) -> None:
+    with pytest.raises(AnsibleFilterError, match="gunicorn_host_share"):
+        gunicorn_capacity(2, 4096, share=share)
