@@ -67,15 +67,96 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
     ("app running as root", {"app_user": "root"}, ['app_user="root"', "must not run as root"]),
     (
         "unreachable repository",
-        {"app_source": "git", "app_git_repo": "https://127.0.0.1:9/nothing.git", "app_git_ref": "main"},
+        # -e app: storefront's entry names a directory, which a git source refuses first.
+        {
+            "app": "flaskapp",
+            "app_source": "git",
+            "app_git_repo": "https://127.0.0.1:9/nothing.git",
+            "app_git_ref": "main",
+        },
         ['app_git_repo="https://127.0.0.1:9/nothing.git" cannot be read from the host'],
     ),
     (
         "missing git ref",
-        {"app_source": "git", "app_git_repo": f"file://{BAD_REPO}", "app_git_ref": "no-such-tag"},
+        {"app": "flaskapp", "app_source": "git", "app_git_repo": f"file://{BAD_REPO}", "app_git_ref": "no-such-tag"},
         ['app_git_ref="no-such-tag" is no branch or tag'],
     ),
     ("two apps with the same name", {"app_root": "/srv/other"}, ['app_name="flaskapp" is taken on this host']),
+    # Several apps on one host (flaskops_apps): what two of them would both claim is refused, naming both.
+    (
+        "two apps with one root",
+        {
+            "flaskops_apps": [
+                {"app_name": "flaskapp"},
+                {"app_name": "blog", "app_root": "/srv/flaskapp", "nginx_server_names": ["blog.test"]},
+            ]
+        },
+        [": apps flaskapp and blog have the same app_root (/srv/flaskapp, /srv/flaskapp)"],
+    ),
+    (
+        "an app inside another's root",
+        {
+            "flaskops_apps": [
+                {"app_name": "flaskapp"},
+                {"app_name": "blog", "app_root": "/srv/flaskapp/blog", "nginx_server_names": ["blog.test"]},
+            ]
+        },
+        [": apps flaskapp and blog have nested app_roots"],
+    ),
+    (
+        "one server name twice on a port",
+        {"flaskops_apps": [{"app_name": "flaskapp"}, {"app_name": "blog", "nginx_server_names": ["localhost"]}]},
+        [": apps flaskapp and blog both answer localhost on port 80"],
+    ),
+    (
+        "two apps with one user",
+        {
+            "flaskops_apps": [
+                {"app_name": "flaskapp"},
+                {"app_name": "blog", "app_user": "publisher", "nginx_server_names": ["blog.test"]},
+                {"app_name": "notes", "app_user": "publisher", "nginx_server_names": ["notes.test"]},
+            ]
+        },
+        [": apps blog and notes have the same app_user (publisher)"],
+    ),
+    # storefront is not in this list, but the host carries it (its record from converge).
+    (
+        "the socket of an app deployed there",
+        {
+            "flaskops_apps": [
+                {"app_name": "flaskapp"},
+                {
+                    "app_name": "blog",
+                    "gunicorn_socket_path": "/run/gunicorn/storefront.sock",
+                    "nginx_server_names": ["blog.test"],
+                },
+            ]
+        },
+        [
+            ": apps blog and storefront (deployed there already) have the same gunicorn_socket_path"
+            " (/run/gunicorn/storefront.sock)"
+        ],
+    ),
+    (
+        "a misspelt key in an app entry",
+        {"flaskops_apps": [{"app_name": "flaskapp"}, {"app_name": "blog", "nginx_server_name": ["blog.example.com"]}]},
+        ["flaskops_apps[1] (blog): nginx_server_name is no variable of an app; did you mean nginx_server_names?"],
+    ),
+    (
+        "a host's setting in an app entry",
+        {"flaskops_apps": [{"app_name": "flaskapp"}, {"app_name": "blog", "nginx_worker_connections": 4096}]},
+        ["flaskops_apps[1] (blog): nginx_worker_connections is a setting of the whole host"],
+    ),
+    (
+        "apps that do not fit in memory",
+        {
+            "flaskops_apps": [
+                {"app_name": "flaskapp"},
+                {"app_name": "blog", "gunicorn_workers": 999, "nginx_server_names": ["blog.test"]},
+            ]
+        },
+        ["MiB for their gunicorn workers, more than the", "blog", "999 x 16 (set)"],
+    ),
     ("workers of the wrong type", {"gunicorn_workers": "many"}, ["gunicorn_workers", "int"]),
     ("zero workers", {"gunicorn_workers": 0}, ["gunicorn_workers=0 must be 1 or more"]),
     ("negative workers", {"gunicorn_workers": -3}, ["gunicorn_workers=-3 must be 1 or more"]),
@@ -236,11 +317,13 @@ def _env(cache_dir: Path) -> dict[str, str]:
 
 
 def _host_messages(output: dict[str, Any], name: str) -> list[str]:
-    """The messages of one host's failed tasks in the json callback's output."""
+    """The messages of one host's failed tasks in the json callback's output, its apps' ("<app>@<host>") included."""
     found: list[str] = []
     for play in output.get("plays", []):
         for task in play.get("tasks", []):
-            found += _messages(task.get("hosts", {}).get(name, {}))
+            for host, result in task.get("hosts", {}).items():
+                if host == name or host.endswith(f"@{name}"):
+                    found += _messages(result)
     return found
 
 

@@ -112,15 +112,28 @@ def test_site_from_the_installed_tarball_changes_nothing_on_a_converged_host(
     extra = work / f"converge-vars-{name}.json"
     extra.write_text(json.dumps(_first_site_import()))
 
-    play = _run(_tool("ansible-playbook"), "-i", INVENTORY, "--limit", name, "-e", f"@{extra}", SITE, cwd=work, env=env)
-    assert play.returncode == 0, play.stdout[-4000:] + play.stderr[-2000:]
-    recap = re.search(rf"^{re.escape(name)}\s+:\s+(.*)$", play.stdout, flags=re.MULTILINE)
-    assert recap, play.stdout[-2000:]
-    counts = dict(re.findall(r"(\w+)=(\d+)", recap.group(1)))
-    assert int(counts["ok"]) > 0, recap.group(0)
-    assert (counts["changed"], counts["failed"], counts["unreachable"]) == ("0", "0", "0"), (
-        f"{recap.group(0)}\nchanged: {_changed_tasks(play.stdout)}"
+    play = _run(
+        _tool("ansible-playbook"),
+        "-i",
+        INVENTORY,
+        "--limit",
+        f"~^(.+@)?{re.escape(name)}$",
+        "-e",
+        f"@{extra}",
+        SITE,
+        cwd=work,
+        env=env,
     )
+    assert play.returncode == 0, play.stdout[-4000:] + play.stderr[-2000:]
+    # The host's own line and each of its apps' ("<app>@<host>").
+    recaps = re.findall(rf"^((?:\S+@)?{re.escape(name)})\s+:\s+(.*)$", play.stdout, flags=re.MULTILINE)
+    assert len(recaps) == 3, play.stdout[-2000:]
+    for line, found in recaps:
+        counts = dict(re.findall(r"(\w+)=(\d+)", found))
+        assert int(counts["ok"]) > 0, f"{line}: {found}"
+        assert (counts["changed"], counts["failed"], counts["unreachable"]) == ("0", "0", "0"), (
+            f"{line}: {found}\nchanged: {_changed_tasks(play.stdout)}"
+        )
 
 
 def _changed_tasks(output: str) -> list[str]:
