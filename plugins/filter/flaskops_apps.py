@@ -83,11 +83,15 @@ def app_entries_errors(apps: Any, variable: str = "flaskops_apps", roles_dir: st
     return errors
 
 
-def singleton_hosts(hosts: Iterable[str], host_vars: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+def singleton_hosts(
+    hosts: Iterable[str], host_vars: Iterable[Mapping[str, Any]], one_app_name: str | None = None
+) -> dict[str, str]:
     """The host that runs each app's singletons (``placement: one``, the release command): the first that carries it.
 
     ``hosts`` in inventory order (the whole group, not the --limit), with each host's variables (``hostvars``):
     its ``flaskops_apps``, or for a host with one app its ``app_name`` (``flaskapp``, the role's default, if unset).
+    ``one_app_name``, when given, is the name a play gives every host with one app (a play's ``vars``, which
+    ``hostvars`` does not hold); it wins over their ``app_name``.
     """
     first: dict[str, str] = {}
     for host, variables in zip(hosts, host_vars, strict=False):
@@ -99,7 +103,7 @@ def singleton_hosts(hosts: Iterable[str], host_vars: Iterable[Mapping[str, Any]]
                 if isinstance(app, Mapping) and app.get("app_state", "present") != "absent"
             ]
         else:
-            name = variables.get("app_name")
+            name = one_app_name or variables.get("app_name")
             names = [name if isinstance(name, str) else "flaskapp"]
         for app in names:
             first.setdefault(app, str(host))

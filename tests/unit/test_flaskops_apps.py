@@ -191,6 +191,11 @@ def test_each_apps_singletons_run_on_the_first_host_that_carries_it() -> None:
     # The host's variables or the entry choose otherwise.
     assert app_host({"app_name": "shop", "app_runs_singletons": True}, "web2", {}, {}, first)["app_runs_singletons"]
     assert singleton_hosts(["web1"], [{}]) == {"flaskapp": "web1"}
+    # A play's app_name (not in hostvars) names the app of every host with one app, not those with flaskops_apps.
+    assert singleton_hosts(["web1", "web2", "web3"], [{}, {"app_name": "a"}, host_vars[0]], "sync") == {
+        "sync": "web1",
+        "shop": "web3",
+    }
 
 
 def test_the_filters_are_registered() -> None:
