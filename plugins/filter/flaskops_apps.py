@@ -193,6 +193,47 @@ def balancer_sites(
     return sites
 
 
+def _serial_size(value: Any, hosts: int) -> int:
+    """One item of deploy_serial as a number of hosts, as Ansible reads a play's serial (a floor, at least 1)."""
+    text = str(value)
+    if text.endswith("%"):
+        return int(int(text[:-1]) / 100.0 * hosts) or 1
+    return int(text)
+
+
+def host_batches(instances: Iterable[str], serial: Any = 1, limit: Iterable[str] | None = None) -> list[int]:
+    """A play's serial that rolls machines, not apps: deploy_serial counted in the hosts the apps run on.
+
+    ``instances`` are a play's hosts in order, an app among several being "<app>@<host>"; the apps of one host
+    come one after the other (as ``app_instances.yml`` adds them). ``serial`` is deploy_serial: a number, "N%"
+    or a list of them, counted in hosts as Ansible counts them; ``limit``, when given, the inventory hosts
+    --limit lets in. Returns the sizes of the batches in inventory hosts, e.g. ['a@web1', 'b@web1', 'a@web2']
+    with serial 1 -> [2, 1]: the apps of a host switch together, one host out of the balancers at a time.
+    """
+    allowed = None if limit is None else set(limit)
+    runs: list[list[str]] = []
+    for name in instances:
+        if allowed is not None and name not in allowed:
+            continue
+        host = name.split("@", 1)[1] if "@" in name else name
+        if runs and runs[-1][0] == host:
+            runs[-1].append(name)
+        else:
+            runs.append([host, name])
+    items = serial if isinstance(serial, list) else [serial]
+    sizes = [_serial_size(item, len(runs)) for item in items] or [1]
+    batches: list[int] = []
+    index = 0
+    while runs:
+        size = sizes[min(index, len(sizes) - 1)]
+        if size <= 0:
+            size = len(runs)
+        taken, runs = runs[:size], runs[size:]
+        batches.append(sum(len(run) - 1 for run in taken))
+        index += 1
+    return batches or [1]
+
+
 def _inside(inner: str, outer: str) -> bool:
     inner, outer = inner.rstrip("/") + "/", outer.rstrip("/") + "/"
     return inner.startswith(outer)
@@ -272,4 +313,5 @@ class FilterModule:
             "backend_group": backend_group,
             "balancer_conflicts": balancer_conflicts,
             "singleton_hosts": singleton_hosts,
+            "host_batches": host_batches,
         }

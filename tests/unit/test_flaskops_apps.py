@@ -14,6 +14,7 @@ from ansible_collections.flaskops.deploy.plugins.filter.flaskops_apps import (
     backend_group,
     balancer_conflicts,
     balancer_sites,
+    host_batches,
     singleton_hosts,
 )
 
@@ -207,4 +208,38 @@ def test_the_filters_are_registered() -> None:
         "backend_group",
         "balancer_conflicts",
         "singleton_hosts",
+        "host_batches",
     }
+
+
+CLUSTER = ["flaskapp@app1", "shop@app1", "blog@app1", "flaskapp@app2", "shop@app2", "api@app2", "solo"]
+
+
+@pytest.mark.parametrize(
+    ("serial", "expected"),
+    [
+        (1, [3, 3, 1]),
+        ("1", [3, 3, 1]),
+        (2, [6, 1]),
+        ("50%", [3, 3, 1]),  # 50 % of 3 hosts rounds down to 1
+        ("100%", [7]),
+        ("10%", [3, 3, 1]),  # at least 1 host
+        ([1, "100%"], [3, 4]),
+        ([1, 1, 5], [3, 3, 1]),
+    ],
+)
+def test_host_batches_count_machines(serial: Any, expected: list[int]) -> None:
+    assert host_batches(CLUSTER, serial) == expected
+    assert sum(expected) == len(CLUSTER)
+
+
+def test_host_batches_one_app_hosts_are_ansibles_own_serial() -> None:
+    assert host_batches(["web1", "web2", "web3"], 2) == [2, 1]
+    assert host_batches(["web1", "web2", "web3"], "34%") == [1, 1, 1]
+
+
+def test_host_batches_follow_the_limit() -> None:
+    limit = ["shop@app1", "shop@app2", "solo"]
+    assert host_batches(CLUSTER, 1, limit) == [1, 1, 1]
+    assert host_batches(CLUSTER, 1, ["nothing"]) == [1]
+    assert host_batches([], 1) == [1]
