@@ -13,6 +13,10 @@ gunicorn without nginx, nginx's `return 200`), each in ROUNDS interleaved rounds
 again in reverse order, ...): a figure is the median of its rounds with their spread, and a target is called
 met or missed only where the spread allows it.
 
+Several apps: on two more fresh containers (docker connection), one with one app and one with five
+(`flaskops_apps`), a first converge, an idempotent converge and a code deploy of one app, side by side; the
+other four apps' gunicorn PIDs are compared before and after that deploy.
+
 Writes benchmarks/latest.md (and benchmarks/tune/) and prints it. All traffic stays inside the containers, on
 their loopback.
 """
@@ -242,6 +246,143 @@ def provision(image: str, work: Path, connection: str, key: Path) -> dict[str, d
     for row in rows.values():
         row.pop("stdout", None)
     return rows
+
+
+APPS = 5
+APPS_ROWS = (
+    ("first", "first converge (fresh host)"),
+    ("again", "idempotent converge"),
+    ("deploy", "code deploy of one app"),
+)
+
+
+def gunicorn_pids(name: str) -> dict[str, str]:
+    """Each gunicorn service's main PID in a container."""
+    script = (
+        "for u in /etc/systemd/system/gunicorn-*.service; do n=$(basename $u .service);"
+        ' echo "$n $(systemctl show -P MainPID $n)"; done'
+    )
+    lines = run(["docker", "exec", name, "sh", "-c", script]).stdout.split("\n")
+    return dict(line.split() for line in lines if line.strip())
+
+
+def apps_bench(image: str, work: Path, rounds: int) -> dict[str, Any]:
+    """One app on one host against five, each on a fresh container: converge, idempotent runs, a code deploy.
+
+    Both containers are converged first; the idempotent runs then alternate between them, ROUNDS times (the
+    median and the spread are kept), so that the machine's noise falls on both sides of the ratio alike.
+    """
+    rows: dict[str, Any] = {}
+    hosts: dict[int, dict[str, Any]] = {}
+    for count in (1, APPS):
+        name = f"{NAME}-apps{count}"
+        start_container(image, name)
+        inventory = docker_inventory(work, name)
+        playbook(inventory, ROOT / "molecule" / "resources" / "prepare.yml")
+        sources = []
+        for number in range(1, count + 1):
+            source = work / f"apps{count}" / f"a{number}"
+            shutil.copytree(ROOT / "roles" / "app" / "files" / "example", source)
+            sources.append(source)
+        if count == 1:
+            settings = ["-e", "app_source=dir", "-e", f"app_source_dir={sources[0]}"]
+        else:
+            apps = [
+                {
+                    "app_name": f"a{n}",
+                    "app_source": "dir",
+                    "app_source_dir": str(source),
+                    "nginx_server_names": [f"a{n}.test"],
+                }
+                for n, source in enumerate(sources, 1)
+            ]
+            (work / "apps.json").write_text(json.dumps({"flaskops_apps": apps}))
+            settings = ["-e", f"@{work / 'apps.json'}"]
+        hosts[count] = {"name": name, "inventory": inventory, "sources": sources, "settings": settings}
+        log(f"{count} app(s) on one host: first converge")
+        rows[f"{count} first"] = playbook(inventory, ROOT / "site.yml", *settings)
+    runs: dict[int, list[dict[str, Any]]] = {count: [] for count in hosts}
+    for number in range(rounds):
+        log(f"idempotent converges, round {number + 1} of {rounds}")
+        for count in (1, APPS) if number % 2 == 0 else (APPS, 1):
+            runs[count].append(playbook(hosts[count]["inventory"], ROOT / "site.yml", *hosts[count]["settings"]))
+    for count, results in runs.items():
+        median, low, high = spread([result["seconds"] for result in results])
+        rows[f"{count} again"] = {
+            **results[0],
+            "seconds": median,
+            "low": low,
+            "high": high,
+            "rounds": [result["seconds"] for result in results],
+        }
+    for count, host in hosts.items():
+        log(f"{count} app(s) on one host: a code deploy of one app")
+        sources = host["sources"]
+        target = sources[len(sources) // 2]
+        change(target, "apps bench")
+        before = gunicorn_pids(host["name"])
+        one = ["-e", f"app=a{len(sources) // 2 + 1}"] if count > 1 else []
+        deploy = ROOT / "playbooks" / "deploy.yml"
+        rows[f"{count} deploy"] = playbook(host["inventory"], deploy, *host["settings"], *one)
+        after = gunicorn_pids(host["name"])
+        if count > 1:
+            others = [unit for unit in before if unit != f"gunicorn-a{len(sources) // 2 + 1}"]
+            rows["restarted"] = [unit for unit in others if before[unit] != after.get(unit)]
+            rows["others"] = others
+        run(["docker", "rm", "-f", host["name"]], check=False)
+    for row in rows.values():
+        if isinstance(row, dict):
+            row.pop("stdout", None)
+    return rows
+
+
+def round_verdict(ratios: list[float], target: float) -> str:
+    """PASS or FAIL where every round agrees, WITHIN NOISE where the rounds straddle the target."""
+    if all(ratio <= target for ratio in ratios):
+        return "PASS"
+    if all(ratio > target for ratio in ratios):
+        return "FAIL"
+    return "WITHIN NOISE"
+
+
+def apps_table(rows: dict[str, Any]) -> list[str]:
+    def tasks(row: dict[str, Any]) -> int:
+        return int(row["ok"]) + int(row["skipped"])
+
+    def seconds(row: dict[str, Any]) -> str:
+        spread_ = f" ({row['low']:.1f}-{row['high']:.1f})" if "low" in row else ""
+        return f"{row['seconds']:.1f} s{spread_}"
+
+    table = [
+        f"| run | 1 app: seconds | 1 app: tasks | {APPS} apps: seconds (x 1 app) | {APPS} apps: tasks |"
+        " tasks per extra app |",
+        "|---|---|---|---|---|---|",
+    ]
+    for key, label in APPS_ROWS:
+        one, many = rows[f"1 {key}"], rows[f"{APPS} {key}"]
+        if key == "deploy":
+            per_app = "(one app deployed)"
+        else:
+            per_app = f"{(tasks(many) - tasks(one)) / (APPS - 1):.1f}"
+        table.append(
+            f"| {label} | {seconds(one)} | {tasks(one)} | {seconds(many)}"
+            f" ({many['seconds'] / one['seconds']:.2f} x) | {tasks(many)} | {per_app} |"
+        )
+    # Round by round (the runs alternate), so that the verdict holds only where every round agrees.
+    ratios = [many / one for one, many in zip(rows["1 again"]["rounds"], rows[f"{APPS} again"]["rounds"], strict=True)]
+    again = rows[f"{APPS} again"]["seconds"] / rows["1 again"]["seconds"]
+    per_app = (tasks(rows[f"{APPS} again"]) - tasks(rows["1 again"])) / (APPS - 1)
+    deploy = rows[f"{APPS} deploy"]["seconds"] / rows["1 deploy"]["seconds"]
+    table += [
+        "",
+        f"- idempotent, {APPS} apps against 1: {again:.2f} x, rounds {' '.join(f'{r:.2f}' for r in ratios)}"
+        f" (target at most 2 x: {round_verdict(ratios, 2)}); {per_app:.1f} task results per extra app"
+        f" (target at most 25: {'PASS' if per_app <= 25 else 'FAIL'})",
+        f"- a code deploy of one app among {APPS} against the one-app deploy: {deploy:.2f} x (target at most 1.1 x:"
+        f" {'PASS' if deploy <= 1.1 else 'FAIL'}); the other apps' gunicorn restarted:"
+        f" {len(rows['restarted'])} of {len(rows['others'])} {rows['restarted'] or ''}",
+    ]
+    return table
 
 
 def spread(values: list[float]) -> tuple[float, float, float]:
@@ -506,7 +647,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the serving half (3 or more)")
     parser.add_argument("--keep", action="store_true", help="leave the serving container running")
     parser.add_argument("--out", default=str(ROOT / "benchmarks"))
+    parser.add_argument(
+        "--parts", default="provisioning,apps,serving", help="which parts to run: provisioning, apps, serving"
+    )
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
     image = os.environ.get("FLASKOPS_IMAGE_BOOKWORM", "flaskops/debian:bookworm")
     out = Path(args.out)
     started = time.monotonic()
@@ -516,11 +661,20 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="flaskops-bench-"))
     key = work / "id_ed25519"
     run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)])
+    rows: dict[str, Any] = {}
+    apps: dict[str, Any] = {}
+    figures, candidates, versions = Figures(), [], []
     try:
-        rows = {connection: provision(image, work, connection, key) for connection in ("docker", "ssh")}
-        figures, candidates, versions = serve(image, work, args, out)
+        if "provisioning" in parts:
+            rows = {connection: provision(image, work, connection, key) for connection in ("docker", "ssh")}
+        if "apps" in parts:
+            apps = apps_bench(image, work, args.rounds)
+        if "serving" in parts:
+            figures, candidates, versions = serve(image, work, args, out)
     finally:
-        for name in [f"{NAME}-{k}-{c}" for k in ("collection", "floor") for c in ("docker", "ssh")]:
+        for name in [f"{NAME}-{k}-{c}" for k in ("collection", "floor") for c in ("docker", "ssh")] + [
+            f"{NAME}-apps{count}" for count in (1, APPS)
+        ]:
             run(["docker", "rm", "-f", name], check=False)
         if not args.keep:
             run(["docker", "rm", "-f", NAME], check=False)
@@ -538,28 +692,50 @@ def main() -> None:
         f"- versions: {'; '.join(versions)}; {ansible_core}",
         f"- whole run {minutes:.1f} min",
         "",
-        "## Provisioning",
-        "",
-        "Each run on fresh containers, one for the collection and one for the floor (`benchmarks/floor/floor.yml`:",
-        "the same stack in a minimal hand-written playbook, no checks, releases or health gates), through the docker",
-        "connection and over SSH as a user who sudoes (pipelining on, Ansible's ControlPersist). Tasks are the PLAY",
-        "RECAP's ok + skipped (ok/changed/skipped): exact, where seconds vary with the machine.",
-        "",
-        *provisioning_table(rows),
-        "",
-        "## Serving",
-        "",
-        f"Each figure: {args.warmup} s warm-up, then {args.duration} s measured, in {args.rounds} interleaved rounds"
-        " (every candidate once, then again in reverse order, ...); the median, with the lowest and highest round in"
-        " brackets. A target is PASS or FAIL only where every round agrees; WITHIN NOISE where the rounds straddle"
-        " it. (d) is, per endpoint, the candidate with the highest median req/s and no failed request. The last"
-        " round's sweep (every candidate, CPU and RSS, chart) is in tune/flaskops-bench/report.md.",
-        "",
-        *serving_table(figures, candidates),
-        "",
     ]
+    if rows:
+        lines += [
+            "## Provisioning",
+            "",
+            "Each run on fresh containers, one for the collection and one for the floor (`benchmarks/floor/floor.yml`:",
+            "the same stack in a minimal hand-written playbook, no checks, releases or health gates), through the",
+            "docker connection and over SSH as a user who sudoes (pipelining on, Ansible's ControlPersist). Tasks are",
+            "the PLAY RECAP's ok + skipped (ok/changed/skipped): exact, where seconds vary with the machine.",
+            "",
+            *provisioning_table(rows),
+            "",
+        ]
+    if apps:
+        lines += [
+            "## Several apps on one host",
+            "",
+            f"One app on one fresh container, {APPS} (`flaskops_apps`, the example app five times under other names)"
+            " on another, through the docker connection; the deploy is `deploy.yml` of one app's changed code"
+            f" (`-e app=a3` among {APPS}). Both are converged first; the idempotent runs then alternate between"
+            f" them, {args.rounds} rounds: the median, the lowest and highest in brackets. Tasks are the PLAY RECAP's"
+            " ok + skipped, summed over the hosts of the run (each app is an inventory host of its own).",
+            "",
+            *apps_table(apps),
+            "",
+        ]
+    if candidates:
+        lines += [
+            "## Serving",
+            "",
+            f"Each figure: {args.warmup} s warm-up, then {args.duration} s measured, in {args.rounds} interleaved"
+            " rounds (every candidate once, then again in reverse order, ...); the median, with the lowest and highest"
+            " round in brackets. A target is PASS or FAIL only where every round agrees; WITHIN NOISE where the rounds"
+            " straddle it. (d) is, per endpoint, the candidate with the highest median req/s and no failed request."
+            " The last round's sweep (every candidate, CPU and RSS, chart) is in tune/flaskops-bench/report.md.",
+            "",
+            *serving_table(figures, candidates),
+            "",
+        ]
     out.mkdir(parents=True, exist_ok=True)
-    (out / "latest.md").write_text("\n".join(lines))
+    # A run of some parts only (--parts) leaves the whole run's latest.md alone.
+    every = {"provisioning", "apps", "serving"}
+    name = "latest.md" if parts >= every else f"latest-{'-'.join(sorted(parts & every))}.md"
+    (out / name).write_text("\n".join(lines))
     print("\n".join(lines))
 
 
