@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,3 +56,69 @@ def test_galaxy_dependencies_are_the_collections_the_content_calls() -> None:
             called.add(match.group(1))
     called -= {"ansible.builtin", "flaskops.deploy"}
     assert called == set(_load("galaxy.yml")["dependencies"])
+
+
+def _tool(name: str) -> str:
+    return shutil.which(name) or str(Path(sys.executable).parent / name)
+
+
+def _run(*argv: str, cwd: Path) -> str:
+    done = subprocess.run(list(argv), capture_output=True, text=True, timeout=300, check=False, cwd=cwd)
+    assert done.returncode == 0, f"{' '.join(argv)}: {done.stdout[-2000:]} {done.stderr[-2000:]}"
+    return done.stdout
+
+
+def _listed(name: str) -> list[str]:
+    """The entries of one of the collection's requirement files, without comments."""
+    lines = (ROOT / name).read_text().splitlines()
+    return [line.split("#")[0].strip() for line in lines if line.split("#")[0].strip()]
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The collection as built and installed from its tarball (its dependencies left out: no Galaxy here)."""
+    work = tmp_path_factory.mktemp("ee")
+    _run(_tool("ansible-galaxy"), "collection", "build", "--output-path", str(work), str(ROOT), cwd=work)
+    tarball = next(work.glob("flaskops-deploy-*.tar.gz"))
+    # From work, not ROOT: ansible.cfg there points at this checkout, which would count as installed already.
+    _run(_tool("ansible-galaxy"), "collection", "install", "--force", "--no-deps", "-p", str(work / "installed"),
+         str(tarball), cwd=work)  # fmt: skip
+    return work / "installed"
+
+
+def test_the_collection_declares_its_controller_side_needs() -> None:
+    meta = _load("meta/execution-environment.yml")
+    assert meta["version"] == 1
+    files = meta["dependencies"]
+    assert set(files) == {"python", "system"}
+    for name in files.values():
+        assert (ROOT / name).is_file(), name
+        assert _listed(name), f"{name} lists nothing"
+    assert any(entry.startswith("matplotlib") for entry in _listed(files["python"]))
+
+
+def test_ansible_builder_reads_them_from_the_installed_collection(installed: Path) -> None:
+    out = _run(_tool("ansible-builder"), "introspect", "--sanitize", str(installed), cwd=installed)
+    found = yaml.safe_load(out)
+    files = _load("meta/execution-environment.yml")["dependencies"]
+    for kind in ("python", "system"):
+        ours = [
+            entry.split("#")[0].strip() for entry in found[kind] if entry.endswith("from collection flaskops.deploy")
+        ]
+        assert ours == _listed(files[kind]), f"{kind}: ansible-builder found {found[kind]}"
+
+
+def test_ansible_builder_creates_the_build_context(tmp_path: Path) -> None:
+    _run(
+        _tool("ansible-builder"), "create", "-f", str(ROOT / "execution-environment.yml"), "-c", str(tmp_path),
+        "--output-filename", "Containerfile", cwd=tmp_path,
+    )  # fmt: skip
+    ee = _load("execution-environment.yml")
+    context = tmp_path / "_build"
+    assert yaml.safe_load((context / "requirements.yml").read_text()) == {
+        "collections": ee["dependencies"]["galaxy"]["collections"]
+    }
+    assert (context / "bindep.txt").read_text().split("\n") == ee["dependencies"]["system"]
+    containerfile = (tmp_path / "Containerfile").read_text()
+    assert f'ARG EE_BASE_IMAGE="{ee["images"]["base_image"]["name"]}"' in containerfile
+    assert ee["dependencies"]["ansible_core"]["package_pip"] in containerfile
