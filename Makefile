@@ -14,7 +14,7 @@ export FLASKOPS_IMAGE_TRIXIE ?= flaskops/debian:trixie
 export FLASKOPS_CACHE_DIR ?= /var/cache/flaskops-test
 ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 # Longest first, so that two at a time (MOLECULE_JOBS) finish close together.
-LONGEST_FIRST := default acme gunicorn cluster release processes
+LONGEST_FIRST := default cluster gunicorn acme release processes
 SCENARIOS ?= $(filter $(ALL_SCENARIOS),$(LONGEST_FIRST)) $(filter-out $(LONGEST_FIRST),$(ALL_SCENARIOS))
 
 .PHONY: help venv engine tools cache image-bookworm images demo demo-clean test lint unit sanity molecule clean docs changelog

@@ -689,7 +689,7 @@ def main() -> None:
         f"- host: {host_facts()}; the load generator (wrk, 1 thread, 32 connections) runs in the same container",
         f"- load average (1/5/15 min) at start: {load_start}; at the end: {loadavg()}",
         *noise_warning(load_start),
-        f"- versions: {'; '.join(versions)}; {ansible_core}",
+        f"- versions: {'; '.join([*versions, ansible_core])}",
         f"- whole run {minutes:.1f} min",
         "",
     ]
