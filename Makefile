@@ -54,11 +54,12 @@ demo-clean: engine
 
 test: lint unit sanity molecule
 
-lint: venv
+lint: venv tools
 	yamllint --strict .
 	ansible-lint --profile production
 	ruff check .
 	antsibull-changelog lint
+	scripts/alert_rules.sh
 
 unit: venv
 	pytest tests/unit

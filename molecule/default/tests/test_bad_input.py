@@ -270,6 +270,15 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         {"app_env": {"CONF": {"a": 1}}},
         ["app_env values must be strings, numbers or booleans", "CONF"],
     ),
+    # Exporters on every address would be on the public one too.
+    (
+        "monitoring on every address, and a duration Prometheus cannot read",
+        {"monitoring_enabled": True, "monitoring_listen_address": "0.0.0.0", "monitoring_retention": "two weeks"},
+        [
+            'monitoring_listen_address="0.0.0.0" must be one address of this host on its private network',
+            "monitoring_retention must be a Prometheus duration such as 15s, 2m or 15d.",
+        ],
+    ),
     (
         "gunicorn_extra_settings for what the role owns",
         {"gunicorn_extra_settings": {"bind": "0.0.0.0:8000", "workers": 9}},
@@ -282,7 +291,8 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
 ]
 
 SNAPSHOT = r"""
-find /etc/nginx /etc/gunicorn /etc/systemd/system /etc/logrotate.d /srv /var/cache/flaskops /etc/passwd /etc/group \
+find /etc/nginx /etc/gunicorn /etc/systemd/system /etc/logrotate.d /etc/prometheus /etc/mtail /etc/default /srv \
+  /var/cache/flaskops /etc/passwd /etc/group \
   -xdev -path /var/cache/flaskops/wheels -prune -o \( -type f -o -type l -o -type d \) -printf '%p %s %m %u %T@ %l\n' \
   2>/dev/null | sort
 systemctl show -p MainPID -p ExecMainStartTimestamp -p ActiveState nginx.service 'gunicorn-*.service' \

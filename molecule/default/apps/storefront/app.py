@@ -25,3 +25,9 @@ def data() -> tuple[Response, int]:
 def upload() -> tuple[Response, int]:
     """Says how many bytes of body reached the app."""
     return jsonify({"received": len(request.get_data())}), 200
+
+
+@app.get("/error")
+def error() -> tuple[Response, int]:
+    """An error the app itself answers, for the monitoring tests' 5xx ratio."""
+    return jsonify({"error": "forced"}), 500
