@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from itertools import combinations
 from typing import Any
 
+from ansible.utils.helpers import pct_to_int
 from ansible_collections.flaskops.deploy.plugins.filter.unknown_variables import known_variables
 
 # Settings of the host, not of one app: one nginx, one Python, one balancer. An entry may not set them.
@@ -193,14 +194,6 @@ def balancer_sites(
     return sites
 
 
-def _serial_size(value: Any, hosts: int) -> int:
-    """One item of deploy_serial as a number of hosts, as Ansible reads a play's serial (a floor, at least 1)."""
-    text = str(value)
-    if text.endswith("%"):
-        return int(int(text[:-1]) / 100.0 * hosts) or 1
-    return int(text)
-
-
 def host_batches(instances: Iterable[str], serial: Any = 1, limit: Iterable[str] | None = None) -> list[int]:
     """A play's serial that rolls machines, not apps: deploy_serial counted in the hosts the apps run on.
 
@@ -221,7 +214,8 @@ def host_batches(instances: Iterable[str], serial: Any = 1, limit: Iterable[str]
         else:
             runs.append([host, name])
     items = serial if isinstance(serial, list) else [serial]
-    sizes = [_serial_size(item, len(runs)) for item in items] or [1]
+    # Ansible's own reading of a play's serial: a floor, at least 1 for a percentage.
+    sizes = [pct_to_int(str(item), len(runs)) for item in items] or [1]
     batches: list[int] = []
     index = 0
     while runs:
