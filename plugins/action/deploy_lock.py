@@ -1,10 +1,14 @@
-"""Take an app's deploy lock for this play, taking over one left by a play of this controller that is gone."""
+"""Take an app's deploy lock for this play, taking over one left by a play of this controller that is gone.
+
+A lock whose lease has run out (whoever held it, wherever) is taken over by the module itself.
+"""
 
 from __future__ import annotations
 
 import getpass
 import os
 import socket
+import time
 from typing import Any
 
 from ansible.errors import AnsibleActionFail
@@ -33,6 +37,13 @@ def _started(pid: int) -> str:
         return ""
 
 
+def _utc(epoch: Any) -> str:
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(float(epoch)))
+    except (TypeError, ValueError, OverflowError):
+        return str(epoch)
+
+
 def gone(holder: dict[str, Any]) -> bool:
     """Whether the holder was a play of this controller that no longer runs."""
     if holder.get("controller") != socket.gethostname():
@@ -48,7 +59,7 @@ class ActionModule(ActionBase):
     """Tries once; takes over a stale lock of this controller; then waits on the host for the rest."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("path", "state", "timeout"))
+    _VALID_ARGS = frozenset(("path", "state", "timeout", "lease"))
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
@@ -72,10 +83,15 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(f"deploy_lock: {answer.get('msg', '')}")
         if not answer.get("held"):
             holder = answer.get("holder") or {}
+            lease = (
+                f"; its lease (app_lock_lease) runs until {_utc(holder['expires'])} unless it renews it"
+                if holder.get("expires")
+                else ""
+            )
             raise AnsibleActionFail(
                 f"another deploy holds {args['path']}: {holder.get('by', 'someone')} since {holder.get('since', '?')}"
                 f" (play pid {holder.get('pid', '?')} on {holder.get('controller', '?')}); waited {timeout} s"
-                " (app_lock_timeout). If that run is gone, remove the file."
+                f" (app_lock_timeout){lease}. If that run is gone, remove the file."
             )
         result.update(answer)
         return result

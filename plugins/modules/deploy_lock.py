@@ -11,8 +11,12 @@ description:
   - A lock file naming its holder - who ran the play from which controller, the play's process there, since when.
     Taking it waits up to O(timeout) seconds for another holder to give it back, then fails naming that holder.
   - The action plugin of the same name knows the play it runs in, and takes over a lock whose holder was a play
-    of the same controller that no longer runs (killed, interrupted); a holder on another controller is waited for.
-  - The same play taking it again (another entry point of the role) holds it already.
+    of the same controller that no longer runs (killed, interrupted).
+  - With a O(lease), the lock also names when it expires; a lock whose lease has run out is taken over whoever
+    held it, on whatever controller or container (an AWX job killed mid-deploy), so nobody waits in vain for a
+    job that is gone. The holder renews the lease at each step of its deploy (each call with O(state=held)),
+    and M(flaskops.deploy.release_venv) renews it while it builds, so a live deploy is never taken over.
+  - The same play taking it again (another entry point of the role) holds it already, and renews the lease.
   - Taking or giving back the lock is bookkeeping, not a change of the host's configuration - it never reports
     a change, so a deploy that changes nothing stays C(changed=0).
 options:
@@ -29,6 +33,10 @@ options:
     description: Seconds to wait for another holder.
     type: int
     default: 300
+  lease:
+    description: Seconds the lock stays held without a renewal; C(0) for no lease (held until given back).
+    type: int
+    default: 0
   holder:
     description: Who takes it (set by the action plugin) - by, controller, pid, started.
     type: dict
@@ -59,51 +67,16 @@ holder:
   type: dict
   returned: always
 taken_over:
-  description: The stale holder this call replaced, if any.
+  description: The stale holder this call replaced (gone from this controller, or its lease run out), if any.
   type: dict
   returned: when a stale lock was taken over
 """
 
-import json
 import os
 import time
-from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
-
-
-def read(path: str) -> dict[str, Any] | None:
-    try:
-        with open(path, encoding="utf-8") as handle:
-            found = json.load(handle)
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}
-
-
-def same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
-    keys = ("controller", "pid", "started")
-    return bool(a) and bool(b) and all(a.get(k) == b.get(k) for k in keys)  # type: ignore[union-attr]
-
-
-def write(path: str, holder: dict[str, Any], exclusive: bool) -> bool:
-    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    data = json.dumps({**holder, "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}) + "\n"
-    if not exclusive:
-        temporary = f"{path}.{os.getpid()}"
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(data)
-        os.replace(temporary, path)
-        return True
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-    except FileExistsError:
-        return False
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(data)
-    return True
+from ansible_collections.flaskops.deploy.plugins.module_utils.deploy_lock import expired, read, replace_if, same, write
 
 
 def main() -> None:
@@ -112,12 +85,13 @@ def main() -> None:
             "path": {"type": "path", "required": True},
             "state": {"type": "str", "choices": ["held", "free"], "default": "held"},
             "timeout": {"type": "int", "default": 300},
+            "lease": {"type": "int", "default": 0},
             "holder": {"type": "dict", "required": True},
             "take_over": {"type": "dict"},
         },
         supports_check_mode=False,
     )
-    path, holder = module.params["path"], module.params["holder"]
+    path, holder, lease = module.params["path"], module.params["holder"], module.params["lease"]
     current = read(path)
     if module.params["state"] == "free":
         if same(current, holder):
@@ -125,16 +99,19 @@ def main() -> None:
             module.exit_json(changed=False, held=False, holder=current)
         module.exit_json(changed=False, held=False, holder=current or {})
     if same(current, holder):
-        module.exit_json(changed=False, held=True, holder=current)
+        # Held already: the lease starts again.
+        replace_if(path, current, holder, lease, since=str((current or {}).get("since", "")))
+        module.exit_json(changed=False, held=True, holder=read(path))
     stale = module.params["take_over"]
-    if stale and same(current, stale):
-        write(path, holder, exclusive=False)
+    if stale and same(current, stale) and replace_if(path, current, holder, lease):
         module.exit_json(changed=False, held=True, holder=read(path), taken_over=current)
     deadline = time.monotonic() + module.params["timeout"]
     while True:
-        if write(path, holder, exclusive=True):
+        if write(path, holder, exclusive=True, lease=lease):
             module.exit_json(changed=False, held=True, holder=read(path))
         current = read(path)
+        if current and expired(current) and replace_if(path, current, holder, lease):
+            module.exit_json(changed=False, held=True, holder=read(path), taken_over=current)
         if time.monotonic() >= deadline:
             module.exit_json(changed=False, held=False, holder=current or {})
         time.sleep(1)

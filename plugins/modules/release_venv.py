@@ -70,6 +70,11 @@ options:
     type: list
     elements: str
     default: []
+  lock:
+    description:
+      - The deploy lock this play holds (C(path), C(holder) as M(flaskops.deploy.deploy_lock) returned it, C(lease)
+        in seconds), whose lease the build renews while it runs, so that a long build is never taken over.
+    type: dict
 attributes:
   check_mode:
     support: none
@@ -121,6 +126,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.flaskops.deploy.plugins.module_utils.deploy_lock import Renewal
 
 RECORD = ".flaskops-packages"
 COMPLETE = ".flaskops-venv"
@@ -291,11 +297,15 @@ def main() -> None:
             "packages": {"type": "list", "elements": "str", "default": []},
             "index_url": {"type": "str", "default": ""},
             "extra_index_urls": {"type": "list", "elements": "str", "default": []},
+            "lock": {"type": "dict"},
         },
         supports_check_mode=False,
     )
+    lock = module.params["lock"] or {}
     try:
-        result = build(module)
+        # A long build keeps the deploy lock's lease alive (flaskops.deploy.deploy_lock).
+        with Renewal(lock.get("path"), lock.get("holder"), int(lock.get("lease") or 0)):
+            result = build(module)
     except BuildError as exc:
         module.fail_json(msg=str(exc))
     except OSError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -141,6 +142,32 @@ def test_a_stale_holder_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     _lock(lock, monkeypatch, holder=stale, timeout=0)
     taken = _lock(lock, monkeypatch, holder=me, timeout=0, take_over=stale)
     assert taken["held"] and taken["taken_over"]["pid"] == 10
+
+
+def test_a_lease_run_out_frees_the_lock_for_anyone_and_a_live_holder_renews_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job killed in another container (AWX): its pid means nothing here, its lease does."""
+    job1 = {"by": "awx@job-1", "controller": "automation-job-1", "pid": 7, "started": "1"}
+    job2 = {"by": "awx@job-2", "controller": "automation-job-2", "pid": 7, "started": "1"}
+    lock = tmp_path / "lock"
+    first = _lock(lock, monkeypatch, holder=job1, timeout=0, lease=60)
+    assert first["held"] and first["holder"]["expires"] > time.time() + 50
+    assert not _lock(lock, monkeypatch, holder=job2, timeout=1, lease=60)["held"], "a live lease is waited for"
+    # job1 renews at its next step: the lease starts again, since stays.
+    entry = json.loads(lock.read_text())
+    lock.write_text(json.dumps({**entry, "expires": time.time() + 5}))
+    renewed = _lock(lock, monkeypatch, holder=job1, timeout=0, lease=60)
+    assert renewed["holder"]["expires"] > time.time() + 50 and renewed["holder"]["since"] == entry["since"]
+    # job1 dies: nobody renews; once the lease has run out, job2 takes the lock while it waits.
+    lock.write_text(json.dumps({**entry, "expires": time.time() + 1.5}))
+    taken = _lock(lock, monkeypatch, holder=job2, timeout=10, lease=60)
+    assert taken["held"] and taken["taken_over"]["by"] == "awx@job-1" and taken["holder"]["by"] == "awx@job-2"
+    assert not _lock(lock, monkeypatch, holder=job1, timeout=0, lease=60)["held"], "the old job lost it"
+    # Without a lease a lock never expires by itself.
+    other = tmp_path / "other"
+    assert "expires" not in _lock(other, monkeypatch, holder=job1, timeout=0)["holder"]
+    assert not deploy_lock.expired(json.loads(other.read_text()), now=time.time() + 10**9)
 
 
 def test_a_play_of_this_controller_that_is_gone_is_told_from_one_that_runs() -> None:

@@ -71,6 +71,15 @@ def test_report_has_a_table_a_chart_and_a_recommendation_that_parses() -> None:
     assert yaml.safe_load((_host_reports("sweep") / "recommended.yml").read_text()) == recommended
 
 
+def test_the_host_keeps_the_report_for_jobs_that_leave_nothing_behind(host: Host) -> None:
+    """An AWX job's controller is thrown away: the newest sweep's report is on the host under latest/."""
+    kept = "/var/lib/flaskops/tune/flaskapp/latest"
+    assert host.file(kept).is_symlink
+    for name in ("report.md", "results.json", "recommended.yml"):
+        assert host.file(f"{kept}/{name}").content_string.strip(), name
+    assert yaml.safe_load(host.file(f"{kept}/recommended.yml").content_string)["gunicorn_workers"] >= 1
+
+
 def test_known_good_config_is_back_and_serving(host: Host) -> None:
     assert host.file(CONFIG).content_string == host.file("/root/known-good.conf.py").content_string
     known_good_workers = int(re.search(r"^workers = (\d+)$", host.file(CONFIG).content_string, re.MULTILINE).group(1))
