@@ -16,20 +16,29 @@ ALL_SCENARIOS := $(sort $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule
 # Longest first, so that two at a time (MOLECULE_JOBS) finish close together.
 LONGEST_FIRST := default cluster gunicorn acme release processes
 SCENARIOS ?= $(filter $(ALL_SCENARIOS),$(LONGEST_FIRST)) $(filter-out $(LONGEST_FIRST),$(ALL_SCENARIOS))
+# The lowest ansible-core the collection supports (requirements-lowest.txt) gets its own venv; `make lowest`
+# runs ansible-lint, the unit tests and sanity on it, and these scenarios run on it (the others on .venv's core).
+LOWEST_VENV := $(CURDIR)/.venv-lowest
+export LOWEST_SCENARIOS ?= acme
 
-.PHONY: help venv engine tools cache image-bookworm images demo demo-clean test lint unit sanity molecule clean docs changelog
+.PHONY: help venv venv-lowest engine tools cache image-bookworm images demo demo-clean test lint unit sanity lowest \
+	molecule clean docs changelog
 
 help:
 	@echo "make demo        deploy the example app to a local Debian 12 container, on http://127.0.0.1:8080"
 	@echo "make demo-clean  remove the demo container"
 	@echo "make test        lint, unit tests and every Molecule scenario ($(SCENARIOS))"
 	@echo "make lint | unit | sanity | molecule [SCENARIOS=default] [MOLECULE_JOBS=2]"
+	@echo "make lowest      ansible-lint, unit tests and sanity on the lowest supported ansible-core"
 	@echo "make docs        rewrite the variable tables in roles/*/README.md from meta/argument_specs.yml"
 	@echo "make changelog   render CHANGELOG.md from changelogs/ (fragments included, nothing released)"
 	@echo "make bench       benchmark one local container (flaskops-bench): table in benchmarks/latest.md"
 
 venv:
 	@scripts/venv.sh
+
+venv-lowest:
+	@LOWEST=1 scripts/venv.sh
 
 engine:
 	@scripts/docker.sh
@@ -52,7 +61,7 @@ demo: venv image-bookworm
 demo-clean: engine
 	@scripts/demo.sh --clean
 
-test: lint unit sanity molecule
+test: lint unit sanity lowest molecule
 
 lint: venv tools
 	yamllint --strict .
@@ -76,12 +85,18 @@ changelog: venv
 sanity: venv
 	scripts/sanity.sh
 
+# The same checks on the lowest supported ansible-core (meta/runtime.yml); yamllint and ruff do not depend on it.
+lowest: venv-lowest
+	PATH=$(LOWEST_VENV)/bin:$$PATH ansible-lint --profile production
+	PATH=$(LOWEST_VENV)/bin:$$PATH pytest -q tests/unit
+	PATH=$(LOWEST_VENV)/bin:$$PATH scripts/sanity.sh
+
 # Scenarios run MOLECULE_JOBS (default 2) at a time; each logs to .molecule-logs/.
-molecule: venv images tools cache
+molecule: venv $(if $(strip $(LOWEST_SCENARIOS)),venv-lowest) images tools cache
 	@scripts/molecule.sh $(SCENARIOS)
 
 clean: demo-clean
-	rm -rf $(VENV) .ansible .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-lowest .ansible .pytest_cache .ruff_cache
 
 # One benchmark run on a local container; prints the table and writes benchmarks/.
 .PHONY: bench

@@ -2,6 +2,8 @@
 # Runs Molecule scenarios, MOLECULE_JOBS at a time (default 2), each into its
 # own log under .molecule-logs/; prints each scenario's result and wall time,
 # and the end of the log of any that failed. Usage: molecule.sh SCENARIO...
+# The scenarios named in LOWEST_SCENARIOS run on the lowest supported
+# ansible-core, from .venv-lowest (`make venv-lowest`), the others on the PATH's.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=${MOLECULE_JOBS:-2}
@@ -12,7 +14,12 @@ mkdir -p "$logs"
 run_one() {
   local s=$1 start rc
   start=$(date +%s)
-  echo "== molecule test -s $s: started $(date +%T)"
+  if [[ " ${LOWEST_SCENARIOS:-} " == *" $s "* ]]; then
+    [ -x .venv-lowest/bin/molecule ] || { echo "molecule.sh: $s runs on .venv-lowest: make venv-lowest" >&2; return 1; }
+    export PATH="$PWD/.venv-lowest/bin:$PATH"
+  fi
+  ansible --version 2>/dev/null | sed -n 1p >"$logs/$s.core"
+  echo "== molecule test -s $s: started $(date +%T) on $(cat "$logs/$s.core")"
   # Each step's end is noted with the seconds since the scenario began, for the table below.
   molecule test -s "$s" 2>&1 | python3 -u -c '
 import re, sys, time
@@ -34,7 +41,7 @@ export -f run_one
 export logs
 
 # Only this run's scenarios: another make molecule may be running beside this one.
-for s in "$@"; do rm -f "$logs/$s.result" "$logs/$s.steps"; done
+for s in "$@"; do rm -f "$logs/$s.result" "$logs/$s.steps" "$logs/$s.core"; done
 printf '%s\n' "$@" | xargs -P "$jobs" -I{} bash -c 'run_one "$@"' _ {}
 
 # CI shows the end of the output: the tails of failed logs come first, then
@@ -60,12 +67,13 @@ for s in "${failed[@]}"; do
 done
 echo
 # Seconds per step: where a scenario's time goes (steps that ran more than once are summed).
-echo "scenario     result  seconds  steps (seconds each)"
+echo "scenario     result  seconds  core    steps (seconds each)"
 for s in "$@"; do
   read -r _ rc secs <"$logs/$s.result" 2>/dev/null || { rc=1; secs=-; }
   steps=$(awk '{ d = $2 - prev; prev = $2; t[$1] += d; if (!($1 in o)) { o[$1] = ++n; k[n] = $1 } }
                END { for (i = 1; i <= n; i++) printf "%s %d  ", k[i], t[k[i]] }' "$logs/$s.steps" 2>/dev/null)
-  printf '%-12s %-7s %-8s %s\n' "$s" "$([ "$rc" = 0 ] && echo ok || echo FAILED)" "$secs" "$steps"
+  core=$(grep -o 'core [0-9.]*' "$logs/$s.core" 2>/dev/null | cut -d' ' -f2)
+  printf '%-12s %-7s %-8s %-7s %s\n' "$s" "$([ "$rc" = 0 ] && echo ok || echo FAILED)" "$secs" "${core:--}" "$steps"
   [ "$rc" = 0 ] || status=1
 done
 scripts/cache.sh report

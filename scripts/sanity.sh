@@ -9,7 +9,7 @@
 #
 # The tests' own pinned requirements (pylint, yamllint, voluptuous, ...) would fight the toolchain's pins
 # in .venv, and `--venv` fetches a pip bootstrap script from a host that is not reachable here, so the
-# tests run `--local` in a virtualenv of their own, .ansible/sanity-venv, with the same ansible-core as
+# tests run `--local` in a virtualenv of their own, .ansible/sanity-venv-<core>, with the same ansible-core as
 # .venv; `--requirements` installs what each test needs into it from PyPI (once; then it is reused).
 #
 # Usage: scripts/sanity.sh [ansible-test sanity options], e.g. --test pylint, or -v
@@ -23,13 +23,12 @@ dest="$work/ansible_collections/flaskops/deploy"
 mkdir -p "$dest"
 ansible-galaxy collection build --output-path "$work" "$root" >/dev/null
 tar -xzf "$work"/flaskops-deploy-*.tar.gz -C "$dest"
-if [ -d "$root/tests/sanity" ]; then
-  mkdir -p "$dest/tests"
-  cp -r "$root/tests/sanity" "$dest/tests/"
-fi
+# tests/sanity/ (the ignore files) and tests/config.yml (the modules' Python) are read by ansible-test.
+mkdir -p "$dest/tests"
+cp -r "$root/tests/sanity" "$root/tests/config.yml" "$dest/tests/"
 
 core=$(python -c 'import ansible.release as r; print(r.__version__)')
-venv="$root/.ansible/sanity-venv"
+venv="$root/.ansible/sanity-venv-$core"
 if [ "$(cat "$venv/.ansible-core" 2>/dev/null)" != "$core" ]; then
   echo "sanity: building $venv with ansible-core $core"
   rm -rf "$venv"

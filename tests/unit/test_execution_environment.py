@@ -49,6 +49,16 @@ def test_ansible_core_starts_where_runtime_yml_does() -> None:
     assert tuple(map(int, floor.group(1).split("."))) >= tuple(map(int, lower.group(1).split(".")[:2]))
 
 
+def test_the_lowest_core_tested_is_the_floor_runtime_yml_states() -> None:
+    """requirements-lowest.txt (make lowest, LOWEST_SCENARIOS) pins the release line meta/runtime.yml starts at."""
+    lower = re.search(r">=\s*(\d+)\.(\d+)", _load("meta/runtime.yml")["requires_ansible"])
+    assert lower
+    pins = dict(
+        line.split("==", 1) for line in (ROOT / "requirements-lowest.txt").read_text().splitlines() if "==" in line
+    )
+    assert pins["ansible-core"].split(".")[:2] == [lower.group(1), lower.group(2)]
+
+
 def test_galaxy_dependencies_are_the_collections_the_content_calls() -> None:
     called: set[str] = set()
     for path in [*ROOT.glob("roles/*/*/*.yml"), *ROOT.glob("playbooks/*.yml"), ROOT / "site.yml"]:

@@ -24,6 +24,7 @@ DEV_DIRS = frozenset(
         ".ci",
         ".config",
         ".venv",
+        ".venv-lowest",
         ".ansible",
         ".pytest_cache",
         ".ruff_cache",
@@ -42,6 +43,7 @@ DEV_FILES = frozenset(
     {
         "Makefile",
         "requirements-dev.txt",
+        "requirements-lowest.txt",
         "pyproject.toml",
         "ansible.cfg",
         ".gitignore",
