@@ -27,7 +27,7 @@ export LOWEST_SCENARIOS ?= acme
 help:
 	@echo "make demo        deploy the example app to a local Debian 12 container, on http://127.0.0.1:8080"
 	@echo "make demo-clean  remove the demo container"
-	@echo "make test        lint, unit tests and every Molecule scenario ($(SCENARIOS))"
+	@echo "make test        lint, unit tests, sanity, the same on the lowest ansible-core, every Molecule scenario"
 	@echo "make lint | unit | sanity | molecule [SCENARIOS=default] [MOLECULE_JOBS=2]"
 	@echo "make lowest      ansible-lint, unit tests and sanity on the lowest supported ansible-core"
 	@echo "make docs        rewrite the variable tables in roles/*/README.md from meta/argument_specs.yml"
@@ -61,7 +61,12 @@ demo: venv image-bookworm
 demo-clean: engine
 	@scripts/demo.sh --clean
 
-test: lint unit sanity lowest molecule
+# Two things at a time where they do not wait for each other: first whatever installs packages on this machine
+# (apt and pip, one at a time); then the checks beside the debootstrap of the images; then the checks on the
+# lowest core beside the scenarios (a job more for a few minutes, while the first two create and converge).
+test: venv venv-lowest engine tools cache
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint unit sanity images
+	@$(MAKE) --no-print-directory -j2 --output-sync=line lowest molecule
 
 lint: venv tools
 	yamllint --strict .
