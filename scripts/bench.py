@@ -17,6 +17,11 @@ Several apps: on two more fresh containers (docker connection), one with one app
 (`flaskops_apps`), a first converge, an idempotent converge and a code deploy of one app, side by side; the
 other four apps' gunicorn PIDs are compared before and after that deploy.
 
+A fleet: on a docker network of their own, a balancer and one app host against a balancer and FLEET app hosts
+(docker connection, forks 10, deploy_serial 25%): a first converge, then idempotent site.yml runs and rolling code
+deploys (playbooks/deploy.yml, in batches), each alternating between the fleets and between ansible-playbook and
+ansible-runner (the runner's overhead), ROUNDS times, with the load average after each run.
+
 Writes benchmarks/latest.md (and benchmarks/tune/) and prints it. All traffic stays inside the containers, on
 their loopback.
 """
@@ -29,6 +34,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -36,9 +42,12 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+
+import ansible_runner
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "flaskops-bench"
@@ -91,9 +100,9 @@ def run(cmd: list[str], env: dict[str, str] | None = None, check: bool = True) -
     return result
 
 
-def ansible_env() -> dict[str, str]:
+def ansible_settings() -> dict[str, str]:
+    """What every run of the benchmark sets in Ansible's environment, ansible-playbook's and ansible-runner's."""
     return {
-        **os.environ,
         "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "collections"),
         "ANSIBLE_INJECT_FACT_VARS": "false",
         "ANSIBLE_FORCE_COLOR": "0",
@@ -103,19 +112,28 @@ def ansible_env() -> dict[str, str]:
     }
 
 
-def playbook(inventory: Path, path: Path, *extra: str) -> dict[str, Any]:
+def ansible_env() -> dict[str, str]:
+    return {**os.environ, **ansible_settings()}
+
+
+def recap(stdout: str) -> dict[str, int]:
+    """The PLAY RECAP's ok, changed and skipped, summed over the hosts."""
+    text = stdout.split("PLAY RECAP")[-1]
+    return {key: sum(int(n) for n in re.findall(rf"{key}=(\d+)", text)) for key in ("ok", "changed", "skipped")}
+
+
+def playbook(inventory: Path, path: Path, *extra: str, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Runs a playbook; returns its wall seconds and its PLAY RECAP counts."""
     started = time.monotonic()
-    result = run(["ansible-playbook", "-i", str(inventory), str(path), *extra], env=ansible_env())
+    result = run(["ansible-playbook", "-i", str(inventory), str(path), *extra], env=env or ansible_env())
     seconds = time.monotonic() - started
-    recap = result.stdout.split("PLAY RECAP")[-1]
-    counts = {key: sum(int(n) for n in re.findall(rf"{key}=(\d+)", recap)) for key in ("ok", "changed", "skipped")}
-    return {"seconds": seconds, **counts, "stdout": result.stdout}
+    return {"seconds": seconds, **recap(result.stdout), "stdout": result.stdout}
 
 
-def start_container(image: str, name: str, ssh_port: int | None = None) -> None:
+def start_container(image: str, name: str, ssh_port: int | None = None, network: str | None = None) -> None:
     run(["docker", "rm", "-f", name], check=False)
     ports = ["-p", f"127.0.0.1:{ssh_port}:22"] if ssh_port else []
+    networks = ["--network", network] if network else []
     run(
         [
             "docker",
@@ -127,6 +145,7 @@ def start_container(image: str, name: str, ssh_port: int | None = None) -> None:
             name,
             *DOCKER_FLAGS,
             *ports,
+            *networks,
             image,
             "/lib/systemd/systemd",
         ]
@@ -382,6 +401,304 @@ def apps_table(rows: dict[str, Any]) -> list[str]:
         f" {'PASS' if deploy <= 1.1 else 'FAIL'}); the other apps' gunicorn restarted:"
         f" {len(rows['restarted'])} of {len(rows['others'])} {rows['restarted'] or ''}",
     ]
+    return table
+
+
+FLEET = 8
+FLEET_NETWORK = f"{NAME}-fleet"
+# Ansible working on 10 hosts at once; the roll takes app hosts a quarter at a time.
+FLEET_SERIAL = "25%"
+FLEET_FORKS = 10
+WAYS = ("ansible-playbook", "ansible-runner")
+# What each kind of run plays, at which deploy_serial, and how: the idempotent run with every app host at once
+# (the goal's row), and again in the roll's batches (what an inventory that sets deploy_serial gets).
+FLEET_KINDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "again": ("site.yml", "100%", WAYS),
+    "again-batches": ("site.yml", FLEET_SERIAL, ("ansible-playbook",)),
+    "deploy": ("playbooks/deploy.yml", FLEET_SERIAL, WAYS),
+}
+FLEET_ROWS = (
+    ("first", "ansible-playbook", f"first converge (fresh hosts, `deploy_serial: {FLEET_SERIAL}`)"),
+    ("again", "ansible-playbook", "idempotent `site.yml`, every app host at once (`deploy_serial: 100%`)"),
+    ("again", "ansible-runner", "idempotent `site.yml`, every app host at once, through ansible-runner"),
+    (
+        "again-batches",
+        "ansible-playbook",
+        f"idempotent `site.yml` in the roll's batches (`deploy_serial: {FLEET_SERIAL}`)",
+    ),
+    ("deploy", "ansible-playbook", f"rolling code deploy (`deploy.yml`, `deploy_serial: {FLEET_SERIAL}`)"),
+    ("deploy", "ansible-runner", "rolling code deploy, through ansible-runner"),
+)
+
+
+def fleet_hosts(size: int) -> list[str]:
+    """A fleet's containers: its balancer, then its app hosts."""
+    return [f"{NAME}-fleet{size}-lb", *(f"{NAME}-fleet{size}-app{number}" for number in range(1, size + 1))]
+
+
+def fleet_inventory(work: Path, size: int) -> Path:
+    balancer, *apps = fleet_hosts(size)
+    inventory = {
+        "all": {
+            "vars": {"ansible_connection": "community.docker.docker", "ansible_python_interpreter": "/usr/bin/python3"}
+        },
+        "loadbalancers": {"hosts": {balancer: None}},
+        "app_servers": {
+            "hosts": dict.fromkeys(apps),
+            "vars": {"python_trusted_ca_file": "/etc/ssl/certs/ca-certificates.crt"},
+        },
+    }
+    path = work / f"fleet{size}.yml"
+    path.write_text(json.dumps(inventory, indent=2))  # JSON is YAML
+    return path
+
+
+def fleet_settings() -> dict[str, str]:
+    return {**ansible_settings(), "ANSIBLE_FORKS": str(FLEET_FORKS)}
+
+
+def batches(stdout: str) -> int:
+    """The batches of a run's rolling play: Ansible prints the play's header again for each."""
+    headers = Counter(re.findall(r"^PLAY \[(.*)\]", stdout, re.MULTILINE))
+    return max(headers.values(), default=0)
+
+
+def expected_batches(size: int) -> int:
+    """Ansible's reading of a percentage serial: a floor, at least one host a batch."""
+    per_batch = max(1, size * int(FLEET_SERIAL.rstrip("%")) // 100)
+    return -(-size // per_batch)
+
+
+def runner_playbook(work: Path, inventory: Path, path: str, extravars: dict[str, Any]) -> dict[str, Any]:
+    """The same run as an ansible-runner job, each with a private data directory of its own as AWX gives it."""
+    private = Path(tempfile.mkdtemp(prefix="job-", dir=work))
+    started = time.monotonic()
+    job = ansible_runner.run(
+        private_data_dir=str(private),
+        project_dir=str(ROOT),
+        playbook=path,
+        inventory=str(inventory),
+        extravars=extravars,
+        envvars=fleet_settings(),
+        quiet=True,
+        timeout=3600,
+    )
+    seconds = time.monotonic() - started
+    with job.stdout as handle:
+        stdout = handle.read()
+    if job.rc != 0:
+        sys.exit(f"bench: ansible-runner {path} ended {job.status} (rc {job.rc}):\n{stdout[-4000:]}")
+    return {"seconds": seconds, **recap(stdout), "stdout": stdout}
+
+
+def containers_cpu(ids: list[str]) -> float | None:
+    """CPU seconds the containers have used so far (their cgroups, v1 or v2), None where this host hides them."""
+    total = 0.0
+    for cid in ids:
+        v1 = Path(f"/sys/fs/cgroup/cpuacct/docker/{cid}/cpuacct.usage")
+        v2 = [
+            Path(f"/sys/fs/cgroup/system.slice/docker-{cid}.scope/cpu.stat"),
+            Path(f"/sys/fs/cgroup/docker/{cid}/cpu.stat"),
+        ]
+        if v1.exists():
+            total += int(v1.read_text()) / 1e9
+            continue
+        stat = next((path for path in v2 if path.exists()), None)
+        if stat is None:
+            return None
+        usage = re.search(r"^usage_usec (\d+)", stat.read_text(), re.MULTILINE)
+        total += int(usage.group(1)) / 1e6 if usage else 0.0
+    return total
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's finished children: ansible-playbook, its workers and the docker CLI."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def fleet_run(way: str, work: Path, fleet: dict[str, Any], path: str, serial: str) -> dict[str, Any]:
+    """One run of a playbook of the checkout on a fleet, with ansible-playbook or ansible-runner.
+
+    Besides the wall seconds, the CPU seconds the controller spent (ansible and the docker CLI it calls) and those
+    spent inside the fleet's containers (the modules run there): on this machine both share the same CPUs, where
+    a real fleet runs each host's modules on that host's own.
+    """
+    extravars = {"deploy_serial": serial, "app_source": "dir", "app_source_dir": str(fleet["source"])}
+    controller, hosts = children_cpu(), containers_cpu(fleet["ids"])
+    if way == "ansible-runner":
+        result = runner_playbook(work, fleet["inventory"], path, extravars)
+    else:
+        env = {**os.environ, **fleet_settings()}
+        result = playbook(fleet["inventory"], ROOT / path, "-e", json.dumps(extravars), env=env)
+    result["controller_cpu"] = children_cpu() - controller
+    after = containers_cpu(fleet["ids"])
+    result["hosts_cpu"] = after - hosts if after is not None and hosts is not None else None
+    result["batches"] = batches(result.pop("stdout"))
+    result["load"] = float(loadavg().split()[0])
+    log(
+        f"{fleet['size']} app host(s), {way} {path} at {serial}: {result['seconds']:.1f} s,"
+        f" {result['batches']} batch(es),"
+        f" ok={result['ok']} changed={result['changed']} skipped={result['skipped']}, load {result['load']:.2f}"
+    )
+    return result
+
+
+def rounds_row(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """A row of several rounds: the median seconds and the spread; each round's seconds, batches and load."""
+    median, low, high = spread([result["seconds"] for result in results])
+    return {
+        **results[0],
+        "seconds": median,
+        "low": low,
+        "high": high,
+        "rounds": [result["seconds"] for result in results],
+        "batches": sorted({result["batches"] for result in results}),
+        "controller_cpu": statistics.median(result["controller_cpu"] for result in results),
+        "hosts_cpu": None
+        if any(result["hosts_cpu"] is None for result in results)
+        else statistics.median(result["hosts_cpu"] for result in results),
+        "load": [result["load"] for result in results],
+    }
+
+
+def fleet_bench(image: str, work: Path, rounds: int, size: int) -> dict[str, Any]:
+    """One app host behind a balancer against SIZE behind another, on a docker network of their own.
+
+    Both fleets are converged first; the idempotent site.yml runs then alternate between them and between
+    ansible-playbook and ansible-runner, ROUNDS times, and so do the rolling code deploys (the app's code changed
+    before each), so that the machine's noise falls on every side of the ratios alike.
+    """
+    rows: dict[str, Any] = {"load start": loadavg()}
+    run(["docker", "network", "rm", FLEET_NETWORK], check=False)
+    run(["docker", "network", "create", FLEET_NETWORK])
+    fleets: dict[int, dict[str, Any]] = {}
+    for count in (1, size):
+        for name in fleet_hosts(count):
+            start_container(image, name, network=FLEET_NETWORK)
+        source = work / f"fleet{count}"
+        shutil.copytree(ROOT / "roles" / "app" / "files" / "example", source)
+        ids = [run(["docker", "inspect", "-f", "{{.Id}}", name]).stdout.strip() for name in fleet_hosts(count)]
+        fleets[count] = {"size": count, "inventory": fleet_inventory(work, count), "source": source, "ids": ids}
+        env = {**os.environ, **fleet_settings()}
+        playbook(fleets[count]["inventory"], ROOT / "molecule" / "resources" / "prepare.yml", env=env)
+    for count, fleet in fleets.items():
+        log(f"{count} app host(s) behind a balancer: first converge")
+        first = fleet_run("ansible-playbook", work, fleet, "site.yml", FLEET_SERIAL)
+        rows[f"{count} first ansible-playbook"] = rounds_row([first])
+    runs: dict[str, list[dict[str, Any]]] = {}
+    for key, (path, serial, ways) in FLEET_KINDS.items():
+        order = [(count, way) for way in ways for count in (1, size)]
+        for number in range(rounds):
+            log(f"fleet, {path} at {serial}: round {number + 1} of {rounds}")
+            for count, way in order if number % 2 == 0 else order[::-1]:
+                if key == "deploy":
+                    change(fleets[count]["source"], f"fleet round {number + 1}, {way}")
+                runs.setdefault(f"{count} {key} {way}", []).append(fleet_run(way, work, fleets[count], path, serial))
+    rows |= {label: rounds_row(results) for label, results in runs.items()}
+    rows["load end"] = loadavg()
+    for count in fleets:
+        for name in fleet_hosts(count):
+            run(["docker", "rm", "-f", name], check=False)
+    run(["docker", "network", "rm", FLEET_NETWORK], check=False)
+    return rows
+
+
+def fleet_table(rows: dict[str, Any], size: int) -> list[str]:
+    def tasks(row: dict[str, Any]) -> str:
+        return f"{row['ok'] + row['skipped']} ({row['ok']}/{row['changed']}/{row['skipped']})"
+
+    def seconds(row: dict[str, Any]) -> str:
+        spread_ = f" ({row['low']:.1f}-{row['high']:.1f})" if len(row["rounds"]) > 1 else ""
+        return f"{row['seconds']:.1f} s{spread_}"
+
+    def load(row: dict[str, Any]) -> str:
+        return " ".join(f"{value:.2f}" for value in row["load"])
+
+    def per_round(a: str, b: str) -> list[float]:
+        """Row a's seconds over row b's, round by round (the runs alternate)."""
+        return [x / y for x, y in zip(rows[a]["rounds"], rows[b]["rounds"], strict=True)]
+
+    table = [
+        f"| run | 1 host: seconds | 1 host: tasks | 1 host: load after | {size} hosts: seconds (x 1 host) |"
+        f" {size} hosts: tasks | {size} hosts: batches | {size} hosts: load after |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key, way, label in FLEET_ROWS:
+        one, many = rows[f"1 {key} {way}"], rows[f"{size} {key} {way}"]
+        one_cell, ratios = seconds(one), [f"{many['seconds'] / one['seconds']:.2f} x"]
+        if way != "ansible-playbook":
+            # The runner's overhead: against the same run through ansible-playbook.
+            plain_one, plain_many = rows[f"1 {key} ansible-playbook"], rows[f"{size} {key} ansible-playbook"]
+            one_cell += f" ({one['seconds'] / plain_one['seconds']:.2f} x ansible-playbook)"
+            ratios.append(f"{many['seconds'] / plain_many['seconds']:.2f} x ansible-playbook")
+        table.append(
+            f"| {label} | {one_cell} | {tasks(one)} | {load(one)} | {seconds(many)} ({'; '.join(ratios)}) |"
+            f" {tasks(many)} | {'/'.join(str(b) for b in many['batches'])} | {load(many)} |"
+        )
+    again = per_round(f"{size} again ansible-playbook", "1 again ansible-playbook")
+    batched = per_round(f"{size} again-batches ansible-playbook", "1 again-batches ansible-playbook")
+    deploy = per_round(f"{size} deploy ansible-playbook", "1 deploy ansible-playbook")
+    rolled = rows[f"{size} deploy ansible-playbook"]["batches"] + rows[f"{size} deploy ansible-runner"]["batches"]
+    expected = expected_batches(size)
+    check = "as expected" if set(rolled) == {expected} else f"**expected {expected}**"
+    table += [
+        "",
+        f"- idempotent `site.yml`, {size} hosts against 1 (forks {FLEET_FORKS}):"
+        f" {statistics.median(again):.2f} x, rounds {' '.join(f'{r:.2f}' for r in again)}"
+        f" (target at most 2.5 x: {round_verdict(again, 2.5)}); in the roll's {expected} batches"
+        f" {statistics.median(batched):.2f} x, rounds {' '.join(f'{r:.2f}' for r in batched)} (reported)",
+        f"- the roll of {size} hosts at `deploy_serial: {FLEET_SERIAL}` against one host's deploy:"
+        f" {statistics.median(deploy):.2f} x, rounds {' '.join(f'{r:.2f}' for r in deploy)}"
+        f" (target at most 4.5 x: {round_verdict(deploy, 4.5)}); {'/'.join(str(b) for b in sorted(set(rolled)))}"
+        f" batches ({check})",
+    ]
+    overhead = []
+    for key, label in (("again", "idempotent"), ("deploy", "deploy")):
+        for count in (1, size):
+            ratios = per_round(f"{count} {key} ansible-runner", f"{count} {key} ansible-playbook")
+            median, low, high = spread(ratios)
+            overhead.append(f"{label}, {count} host{'s' if count > 1 else ''} {median:.2f} x ({low:.2f}-{high:.2f})")
+    table += [
+        f"- ansible-runner's overhead (its seconds over ansible-playbook's, round by round): {'; '.join(overhead)}",
+        f"- load average (1/5/15 min) at the part's start: {rows['load start']}; at its end: {rows['load end']}",
+    ]
+    if size != FLEET:
+        table.append(f"- **{size} app hosts, not {FLEET}** (--fleet-size): the targets are set for {FLEET}")
+    return [*table, "", *fleet_cpu_table(rows, size)]
+
+
+def fleet_cpu_table(rows: dict[str, Any], size: int) -> list[str]:
+    """Where the CPU went: the controller's (ansible, the docker CLI) and the containers' (modules on the hosts)."""
+
+    def cpu(value: float | None) -> str:
+        return "-" if value is None else f"{value:.1f}"
+
+    def share(row: dict[str, Any]) -> str:
+        if row["hosts_cpu"] is None:
+            return "-"
+        return f"{(row['controller_cpu'] + row['hosts_cpu']) / row['seconds']:.2f}"
+
+    table = [
+        f"The same runs by CPU seconds (medians): the controller's (ansible-playbook or the runner, their workers, the"
+        f" docker CLI) and the containers' (the modules running on the hosts). Here both share {os.cpu_count()}"
+        " vCPUs, where a real fleet runs each host's modules on that host's own: CPUs busy is (controller + hosts) /"
+        " wall seconds, out of the machine's; the docker daemon's own work (a runc exec per task) counts in neither.",
+        "",
+        f"| run | 1 host: controller CPU s | 1 host: hosts' CPU s | 1 host: CPUs busy | {size} hosts: controller CPU s"
+        f" (x 1 host) | {size} hosts: hosts' CPU s (x 1 host) | {size} hosts: CPUs busy |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for key, way, label in FLEET_ROWS:
+        one, many = rows[f"1 {key} {way}"], rows[f"{size} {key} {way}"]
+        hosts_ratio = (
+            f" ({many['hosts_cpu'] / one['hosts_cpu']:.1f} x)" if many["hosts_cpu"] and one["hosts_cpu"] else ""
+        )
+        table.append(
+            f"| {label} | {cpu(one['controller_cpu'])} | {cpu(one['hosts_cpu'])} | {share(one)} |"
+            f" {cpu(many['controller_cpu'])} ({many['controller_cpu'] / max(one['controller_cpu'], 0.1):.1f} x) |"
+            f" {cpu(many['hosts_cpu'])}{hosts_ratio} | {share(many)} |"
+        )
     return table
 
 
@@ -644,13 +961,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=6, help="seconds per candidate and endpoint")
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the serving half (3 or more)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="interleaved rounds of the serving, apps and fleet parts (3 or more)"
+    )
     parser.add_argument("--keep", action="store_true", help="leave the serving container running")
     parser.add_argument("--out", default=str(ROOT / "benchmarks"))
     parser.add_argument(
-        "--parts", default="provisioning,apps,serving", help="which parts to run: provisioning, apps, serving"
+        "--parts",
+        default="provisioning,apps,serving,fleet",
+        help="which parts to run: provisioning, apps, serving, fleet",
     )
+    # A smaller fleet, to try the fleet part out: its targets are set for FLEET hosts.
+    parser.add_argument("--fleet-size", type=int, default=FLEET, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.fleet_size < 2:
+        parser.error("--fleet-size must be 2 or more")
     parts = set(args.parts.split(","))
     image = os.environ.get("FLASKOPS_IMAGE_BOOKWORM", "flaskops/debian:bookworm")
     out = Path(args.out)
@@ -663,6 +988,7 @@ def main() -> None:
     run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)])
     rows: dict[str, Any] = {}
     apps: dict[str, Any] = {}
+    fleet: dict[str, Any] = {}
     figures, candidates, versions = Figures(), [], []
     try:
         if "provisioning" in parts:
@@ -671,11 +997,17 @@ def main() -> None:
             apps = apps_bench(image, work, args.rounds)
         if "serving" in parts:
             figures, candidates, versions = serve(image, work, args, out)
+        if "fleet" in parts:
+            fleet = fleet_bench(image, work, args.rounds, args.fleet_size)
     finally:
-        for name in [f"{NAME}-{k}-{c}" for k in ("collection", "floor") for c in ("docker", "ssh")] + [
-            f"{NAME}-apps{count}" for count in (1, APPS)
+        for name in [
+            *(f"{NAME}-{k}-{c}" for k in ("collection", "floor") for c in ("docker", "ssh")),
+            *(f"{NAME}-apps{count}" for count in (1, APPS)),
+            *fleet_hosts(1),
+            *fleet_hosts(args.fleet_size),
         ]:
             run(["docker", "rm", "-f", name], check=False)
+        run(["docker", "network", "rm", FLEET_NETWORK], check=False)
         if not args.keep:
             run(["docker", "rm", "-f", NAME], check=False)
         shutil.rmtree(work, ignore_errors=True)
@@ -731,9 +1063,27 @@ def main() -> None:
             *serving_table(figures, candidates),
             "",
         ]
+    if fleet:
+        lines += [
+            "## A fleet",
+            "",
+            f"A balancer and 1 app host against a balancer and {args.fleet_size} app hosts, fresh containers on a"
+            f" docker network of their own (`{FLEET_NETWORK}`), through the docker connection, every run at `forks`"
+            f" {FLEET_FORKS} (ANSIBLE_FORKS), the example app from a directory (`app_source: dir`), `deploy_serial` as"
+            " each row says. Both fleets are converged first; the idempotent `site.yml` runs then alternate"
+            " between the fleets and between `ansible-playbook` and `ansible-runner` (a job with a private data"
+            f" directory of its own, as AWX runs it), {args.rounds} rounds, and so do the rolling code deploys"
+            " (`playbooks/deploy.yml`, the app's code changed before each): the median, the lowest and highest in"
+            " brackets. Tasks are the PLAY RECAP's ok + skipped (ok/changed/skipped), summed over the hosts; batches,"
+            " how many times the rolling play's header was printed; load, the 1-minute load average right after"
+            " each round's run.",
+            "",
+            *fleet_table(fleet, args.fleet_size),
+            "",
+        ]
     out.mkdir(parents=True, exist_ok=True)
     # A run of some parts only (--parts) leaves the whole run's latest.md alone.
-    every = {"provisioning", "apps", "serving"}
+    every = {"provisioning", "apps", "serving", "fleet"}
     name = "latest.md" if parts >= every else f"latest-{'-'.join(sorted(parts & every))}.md"
     (out / name).write_text("\n".join(lines))
     print("\n".join(lines))
