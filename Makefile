@@ -66,7 +66,7 @@ demo-clean: engine
 # lowest core beside the scenarios (a job more for a few minutes, while the first two create and converge).
 test: venv venv-lowest engine tools cache
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint unit sanity images
-	@$(MAKE) --no-print-directory -j2 --output-sync=line lowest molecule
+	@$(MAKE) --no-print-directory -j2 lowest molecule
 
 lint: venv tools
 	yamllint --strict .
