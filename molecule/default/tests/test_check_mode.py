@@ -11,6 +11,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pytest
 from testinfra.host import Host
 
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
@@ -49,3 +50,56 @@ def test_check_diff_on_a_converged_host_changes_nothing(host: Host) -> None:
     assert not warnings, "\n".join(warnings)
     # Nothing restarted or reloaded either.
     assert host.check_output("systemctl show -p ExecMainStartTimestamp -p MainPID nginx 'gunicorn-*.service'") == before
+
+
+def test_tags_nginx_configures_nginx_and_nothing_else(host: Host) -> None:
+    """`site.yml --tags nginx`: every check still runs, then only nginx's tasks run."""
+    name = host.backend.get_hostname()
+    if name != "flaskops-default":
+        pytest.skip("tags are the controller's: one host shows them (the bookworm one)")
+    before = host.check_output("md5sum /etc/nginx/sites-available/* /etc/gunicorn/*.conf.py 2>/dev/null; true")
+    env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(PROJECT / "collections"), "ANSIBLE_FORCE_COLOR": "0"}
+    result = subprocess.run(
+        [
+            "ansible-playbook",
+            "-i",
+            str(INVENTORY),
+            str(PROJECT / "site.yml"),
+            "--tags",
+            "nginx",
+            "--check",
+            "--diff",
+            "--limit",
+            f"~^(.+@)?{re.escape(name)}$",
+            # One setting of each: nginx's is applied (in check mode: reported), gunicorn's is not looked at.
+            "-e",
+            "nginx_client_max_body_size=7m",
+            "-e",
+            "gunicorn_timeout=91",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+        timeout=900,
+    )
+    output = result.stdout
+    assert result.returncode == 0, output[-4000:] + result.stderr[-2000:]
+    tasks = re.findall(r"^TASK \[(.+?)\] \*", output, re.MULTILINE)
+    # The checks ran (they are tagged always) ...
+    assert "flaskops.deploy.gunicorn : Check the gunicorn settings" in tasks
+    # ... then nginx wrote each app's site (reported, check mode) ...
+    site = "flaskops.deploy.nginx : Write the site, tested with the host's whole configuration before nginx loads it"
+    assert site in tasks
+    assert re.search(re.escape(f"TASK [{site}]") + r".*?\nchanged: \[flaskapp@", output, re.DOTALL), output[-3000:]
+    assert "client_max_body_size 7m" in output  # the diff
+    # ... and no step of another concern ran: no deploy lock, build or switch, no gunicorn or Python set-up.
+    others = [
+        task
+        for task in tasks
+        if re.match(r"flaskops\.deploy\.(app|gunicorn|python|loadbalancer) : ", task)
+        and not re.search(r"Check |Validating arguments|Publish |Read the app's releases|Restart and reload now", task)
+    ]
+    assert not others, others
+    assert "timeout = 91" not in output
+    assert host.check_output("md5sum /etc/nginx/sites-available/* /etc/gunicorn/*.conf.py 2>/dev/null; true") == before

@@ -1,0 +1,124 @@
+"""Tags, one per concern: `site.yml --tags nginx` configures nginx and nothing else, after every check.
+
+Ansible filters every task by its tags, dynamic includes' tasks included: a task that carries no tag runs
+only when no --tags is given. So every task of site.yml must carry the tag of its concern (from its play,
+or its own), the checks and the plays that work out the apps `always`, and the roll, which steps through
+the roles, tags each step with its role's name. These tests read the YAML; the default scenario's verify
+runs `site.yml --tags nginx` against converged hosts and checks what ran (test_check_mode.py).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+CONCERNS = {"always", "python", "app", "processes", "gunicorn", "nginx", "tls", "loadbalancer", "monitoring"}
+
+
+def _load(path: str) -> Any:
+    return yaml.safe_load((ROOT / path).read_text())
+
+
+def _tags(entry: dict[str, Any]) -> set[str]:
+    tags = entry.get("tags", [])
+    return {tags} if isinstance(tags, str) else set(tags)
+
+
+def _tasks(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The tasks of a task list, blocks opened (a block's tags are its tasks' too)."""
+    found = []
+    for entry in entries:
+        if "block" in entry:
+            for part in ("block", "rescue", "always"):
+                found += [{**task, "tags": sorted(_tags(task) | _tags(entry))} for task in _tasks(entry.get(part, []))]
+        else:
+            found.append(entry)
+    return found
+
+
+@pytest.mark.parametrize("playbook", ["playbooks/site.yml", "playbooks/deploy.yml"])
+def test_every_task_of_the_playbook_carries_a_concern(playbook: str) -> None:
+    untagged = []
+    for play in _load(playbook):
+        for task in _tasks(play.get("tasks", [])):
+            tags = _tags(task) | _tags(play)
+            assert tags <= CONCERNS, f"{play['name']} / {task['name']}: unknown tags {sorted(tags - CONCERNS)}"
+            if not tags:
+                untagged.append(f"{play['name']} / {task['name']}")
+    assert not untagged, f"tasks without a concern's tag (they would not run with --tags): {untagged}"
+
+
+def test_the_checks_run_whatever_the_tags() -> None:
+    plays = _load("playbooks/site.yml")
+    checks = [play for play in plays if play["name"].startswith("Check ")]
+    assert len(checks) == 2
+    for play in checks:
+        assert _tags(play) == {"always"}, play["name"]
+
+
+def test_each_role_of_the_roll_runs_under_its_own_name() -> None:
+    roll = _tasks(_load("roles/loadbalancer/tasks/roll.yml"))
+    untagged = [task["name"] for task in roll if not _tags(task)]
+    assert not untagged, untagged
+    apply = next(task for task in roll if task["name"] == "Apply the roles")
+    assert _tags(apply) == {"always"}
+    expression = apply["ansible.builtin.include_role"]["apply"]["tags"][0]
+    # Every role site.yml and deploy.yml roll (the apply entry point or another, "role:entry") gets its name.
+    roles = {
+        "flaskops.deploy.python": "python",
+        "flaskops.deploy.app": "app",
+        "flaskops.deploy.gunicorn": "gunicorn",
+        "flaskops.deploy.nginx": "nginx",
+        "flaskops.deploy.nginx:site": "nginx",
+    }
+    for role, tag in roles.items():
+        assert jinja2.Template(expression).render(__loadbalancer_roll_role=role) == tag
+    site = (ROOT / "playbooks/site.yml").read_text()
+    assert all(role.split(":")[0] in site for role in roles)
+
+
+@pytest.mark.parametrize(
+    ("path", "names"),
+    [
+        (
+            "roles/nginx/tasks/apply.yml",
+            ["Put the TLS certificate in place", "Get the certificate from the ACME CA, and keep it renewed"],
+        ),
+        (
+            "roles/nginx/tasks/site.yml",
+            [
+                "Put the site's TLS certificate in place",
+                "Get the site's certificate from the ACME CA, and keep it renewed",
+            ],
+        ),
+        (
+            "roles/loadbalancer/tasks/apply.yml",
+            ["Generate a self-signed certificate", "Get the ACME certificate, once for all balancers"],
+        ),
+    ],
+)
+def test_certificates_run_under_tls(path: str, names: list[str]) -> None:
+    tasks = {task["name"]: task for task in _tasks(_load(path))}
+    for name in names:
+        task = tasks[name]
+        include = task.get("ansible.builtin.include_tasks") or task.get("ansible.builtin.include_role")
+        # The include is picked by --tags tls, and what it includes carries tls too.
+        assert "tls" in _tags(task), name
+        assert include["apply"]["tags"] == ["tls"], name
+
+
+def test_processes_run_under_their_own_tag() -> None:
+    tasks = {task["name"]: task for task in _tasks(_load("roles/app/tasks/apply.yml"))}
+    for name in (
+        "Work out the release and read the app's state",
+        "Run the app's processes and timers",
+        "Give the app's deploy lock back",
+    ):
+        assert "processes" in _tags(tasks[name]), name
+    for name in ("Build the release", "Make the release live behind a health gate"):
+        assert "processes" not in _tags(tasks[name]), name
