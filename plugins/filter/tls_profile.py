@@ -1,7 +1,10 @@
-"""Mozilla's "intermediate" TLS profile, in one place for the nginx and loadbalancer roles."""
+"""TLS for the nginx and loadbalancer roles, written once: Mozilla's "intermediate" profile, the ACME rules."""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from ansible.errors import AnsibleFilterError
@@ -53,8 +56,84 @@ def tls_profile(name: str, part: str | None = None) -> Any:
     return list(value) if isinstance(value, list) else value
 
 
+# A name the CA can prove over HTTP-01 (a file fetched from it on port 80): a DNS name with a dot, no
+# wildcard, no IP address (v4 or v6).
+_NOT_HTTP01 = re.compile(r"^(\*|.*\*.*|[0-9.]+|.*:.*|[^.]+)$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DIRECTORY_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
+_ACME_SETTINGS = (
+    "tls_enabled",
+    "tls_acme",
+    "tls_self_signed",
+    "acme_email",
+    "acme_directory_url",
+    "acme_eab_kid",
+    "acme_eab_hmac_key",
+    "server_names",
+)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value)
+
+
+def acme_errors(settings: Mapping[str, Any], prefix: str, names_variable: str) -> list[str]:
+    """What is wrong with a front end's TLS and ACME settings, each message naming the variables.
+
+    settings holds the front end's values without its prefix: tls_enabled, tls_acme, tls_self_signed,
+    acme_email, acme_directory_url, acme_eab_kid, acme_eab_hmac_key, server_names, and where the front end has
+    it, tls_certificate_src. prefix is the role's ("nginx", "loadbalancer"), names_variable the variable that
+    lists the names to certify. The nginx role and the load balancer check the same rules with these words.
+    """
+    if prefix not in ("nginx", "loadbalancer"):
+        raise AnsibleFilterError(f"acme_errors: prefix must be nginx or loadbalancer, not {prefix!r}")
+    missing = [key for key in _ACME_SETTINGS if key not in settings]
+    if missing:
+        raise AnsibleFilterError(f"acme_errors: settings lack {', '.join(missing)}")
+    errors: list[str] = []
+    acme = bool(settings["tls_acme"])
+    excluded = [f"{prefix}_tls_self_signed=true"] + (
+        [f"{prefix}_tls_certificate_src"] if "tls_certificate_src" in settings else []
+    )
+    if acme and (
+        not settings["tls_enabled"] or settings["tls_self_signed"] or str(settings.get("tls_certificate_src") or "")
+    ):
+        errors.append(
+            f"{prefix}_tls_acme=true needs {prefix}_tls_enabled=true, and excludes {' and '.join(excluded)}"
+            " (the CA's certificate takes their place)."
+        )
+    if acme and not _EMAIL.match(str(settings["acme_email"] or "")):
+        errors.append(
+            f"{prefix}_acme_email={_json(settings['acme_email'])} must be an e-mail address with"
+            f" {prefix}_tls_acme=true: the CA account's contact (Let's Encrypt, ZeroSSL and most CAs send expiry"
+            " and policy notices there)."
+        )
+    if acme and not _DIRECTORY_URL.match(str(settings["acme_directory_url"] or "")):
+        errors.append(
+            f"{prefix}_acme_directory_url={_json(settings['acme_directory_url'])} must be an https:// URL of an ACME"
+            " directory (RFC 8555 talks to the CA over HTTPS only), e.g. https://acme-v02.api.letsencrypt.org/directory."
+        )
+    names = [str(name) for name in settings["server_names"] or []]
+    bad = [name for name in names if _NOT_HTTP01.match(name)]
+    if acme and bad:
+        errors.append(
+            f"{names_variable}={_json(names)}: {_json(bad)} cannot get a certificate over HTTP-01 with"
+            f" {prefix}_tls_acme=true: the CA proves each name by fetching a file from it on port 80, which works for"
+            " DNS names only - not for IP addresses, wildcards (*.example.com needs DNS-01) or names without a dot"
+            ' such as localhost. List the public names, e.g. ["shop.example.com", "www.shop.example.com"].'
+        )
+    elif acme and not names:
+        errors.append(f"{names_variable}=[] must list the DNS names to certify with {prefix}_tls_acme=true.")
+    if bool(str(settings["acme_eab_kid"] or "")) != bool(str(settings["acme_eab_hmac_key"] or "")):
+        errors.append(
+            f"{prefix}_acme_eab_kid={_json(settings['acme_eab_kid'])} and {prefix}_acme_eab_hmac_key (hidden) must be"
+            " set together (External Account Binding needs both), or neither."
+        )
+    return errors
+
+
 class FilterModule:
     """flaskops.deploy filters for TLS."""
 
     def filters(self) -> dict[str, Any]:
-        return {"tls_profile": tls_profile}
+        return {"tls_profile": tls_profile, "acme_errors": acme_errors}

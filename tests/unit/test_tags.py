@@ -68,6 +68,7 @@ def test_each_role_of_the_roll_runs_under_its_own_name() -> None:
     apply = next(task for task in roll if task["name"] == "Apply the roles")
     assert _tags(apply) == {"always"}
     expression = apply["ansible.builtin.include_role"]["apply"]["tags"][0]
+    loop_var = apply["loop_control"]["loop_var"]
     # Every role site.yml and deploy.yml roll (the apply entry point or another, "role:entry") gets its name.
     roles = {
         "flaskops.deploy.python": "python",
@@ -77,7 +78,7 @@ def test_each_role_of_the_roll_runs_under_its_own_name() -> None:
         "flaskops.deploy.nginx:site": "nginx",
     }
     for role, tag in roles.items():
-        assert jinja2.Template(expression).render(__loadbalancer_roll_role=role) == tag
+        assert jinja2.Template(expression).render({loop_var: role}) == tag
     site = (ROOT / "playbooks/site.yml").read_text()
     assert all(role.split(":")[0] in site for role in roles)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible.errors import AnsibleFilterError
-from ansible_collections.flaskops.deploy.plugins.filter.tls_profile import tls_profile
+from ansible_collections.flaskops.deploy.plugins.filter.tls_profile import acme_errors, tls_profile
 
 
 def test_intermediate_protocols_and_ciphers() -> None:
@@ -34,3 +34,87 @@ def test_whole_profile_is_a_copy() -> None:
 def test_unknown_names_are_refused(name: str, part: str | None, message: str) -> None:
     with pytest.raises(AnsibleFilterError, match=message):
         tls_profile(name, part)
+
+
+# --- acme_errors: the ACME rules nginx and the balancer share ---------------------------------------------------
+
+GOOD: dict[str, object] = {
+    "tls_enabled": True,
+    "tls_acme": True,
+    "tls_self_signed": False,
+    "acme_email": "ops@example.com",
+    "acme_directory_url": "https://acme-v02.api.letsencrypt.org/directory",
+    "acme_eab_kid": "",
+    "acme_eab_hmac_key": "",
+    "server_names": ["shop.example.com", "www.shop.example.com"],
+}
+
+
+@pytest.mark.parametrize("prefix", ["nginx", "loadbalancer"])
+def test_settings_that_work_together_pass(prefix: str) -> None:
+    assert acme_errors(GOOD, prefix, f"{prefix}_server_names") == []
+    # Without ACME, the ACME settings are not looked at (but half an EAB still is).
+    assert acme_errors({**GOOD, "tls_acme": False, "acme_email": "", "server_names": ["localhost"]}, prefix, "x") == []
+
+
+def test_every_broken_rule_is_named_with_the_prefix() -> None:
+    bad = {
+        **GOOD,
+        "tls_self_signed": True,
+        "acme_email": "",
+        "acme_directory_url": "http://acme.example.com/directory",
+        "acme_eab_kid": "kid-1",
+        "server_names": ["shop.example.com", "192.0.2.10", "*.example.com"],
+    }
+    errors = acme_errors(bad, "loadbalancer", "loadbalancer_server_names")
+    assert len(errors) == 5
+    text = " ".join(errors)
+    assert (
+        "loadbalancer_tls_acme=true needs loadbalancer_tls_enabled=true, and excludes loadbalancer_tls_self_signed"
+        in text
+    )
+    assert "tls_certificate_src" not in text  # the balancer has no such setting
+    assert 'loadbalancer_acme_email="" must be an e-mail address' in text
+    assert 'loadbalancer_acme_directory_url="http://acme.example.com/directory" must be an https:// URL' in text
+    assert '["192.0.2.10", "*.example.com"] cannot get a certificate over HTTP-01' in text
+    assert 'loadbalancer_acme_eab_kid="kid-1" and loadbalancer_acme_eab_hmac_key (hidden) must be set together' in text
+    assert "nginx_" not in text
+
+
+def test_nginx_names_its_certificate_from_the_controller_too() -> None:
+    errors = acme_errors({**GOOD, "tls_certificate_src": "/tmp/shop.crt"}, "nginx", "nginx_server_names")
+    assert errors == [
+        "nginx_tls_acme=true needs nginx_tls_enabled=true, and excludes nginx_tls_self_signed=true and"
+        " nginx_tls_certificate_src (the CA's certificate takes their place)."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("names", "phrase"),
+    [
+        (["localhost"], '["localhost"] cannot get a certificate'),
+        (["127.0.0.1"], '["127.0.0.1"] cannot get a certificate'),
+        (["2001:db8::1"], '["2001:db8::1"] cannot get a certificate'),
+        (["*.example.com"], "wildcards (*.example.com needs DNS-01)"),
+        ([], "nginx_server_names=[] must list the DNS names to certify"),
+    ],
+)
+def test_names_http01_cannot_prove(names: list[str], phrase: str) -> None:
+    errors = acme_errors({**GOOD, "server_names": names}, "nginx", "nginx_server_names")
+    assert len(errors) == 1 and phrase in errors[0]
+
+
+def test_half_an_external_account_binding_is_refused_even_without_acme() -> None:
+    errors = acme_errors({**GOOD, "tls_acme": False, "acme_eab_hmac_key": "secret"}, "nginx", "nginx_server_names")
+    assert errors == [
+        'nginx_acme_eab_kid="" and nginx_acme_eab_hmac_key (hidden) must be set together (External Account Binding'
+        " needs both), or neither."
+    ]
+    assert "secret" not in errors[0]
+
+
+def test_a_caller_mistake_is_an_error_not_a_pass() -> None:
+    with pytest.raises(AnsibleFilterError, match="prefix must be nginx or loadbalancer"):
+        acme_errors(GOOD, "apache", "x")
+    with pytest.raises(AnsibleFilterError, match="settings lack server_names"):
+        acme_errors({key: value for key, value in GOOD.items() if key != "server_names"}, "nginx", "x")
