@@ -1,8 +1,8 @@
 """Bad input: each wrong setting stops site.yml before the host changes, naming the variable and what is allowed.
 
-Every case runs the real `ansible-playbook site.yml` once against all the converged instances (Debian 12 and
-13), and each host's own messages are checked. The hosts' managed files, units and processes are fingerprinted
-before and after all cases: they must not differ.
+Every case runs the real `ansible-playbook site.yml` against all the converged instances (Debian 12 and 13),
+and each host's own messages are checked; cases one table of rules checks share a run (TOGETHER). The hosts'
+managed files, units and processes are fingerprinted before and after all cases: they must not differ.
 """
 
 from __future__ import annotations
@@ -300,6 +300,53 @@ systemctl show -p MainPID -p ExecMainStartTimestamp -p ActiveState nginx.service
 """
 
 
+# Cases whose settings one table of rules checks (the table reports every rule that fails), run together:
+# one site.yml run instead of several, each case still checked on its own phrases. The variables differ
+# from case to case of a group (_runs checks it); a case that needs a setting alone, or one that fails
+# before or after that table (the argument spec, another role, the host), keeps a run of its own.
+TOGETHER: list[tuple[str, ...]] = [
+    (  # the app role's table
+        "app_module without a colon",
+        "health path without a slash",
+        "one release kept",
+        "bad environment variable name",
+        "a shared dir that escapes the app's tree",
+        "an absolute requirements file",
+        "an exclude pattern outside the source",
+        "an interpreter that is not there",
+        "the group of other accounts",
+    ),
+    (  # gunicorn's
+        "zero workers",
+        "socket outside /run",
+        "world-writable socket",
+        "zero timeout",
+        "gunicorn_extra_settings for what the role owns",
+    ),
+    (  # nginx's
+        "TLS without a certificate",
+        "an ACME webroot that is not there",
+        "a site template that does not exist",
+    ),
+]
+
+
+def _runs() -> list[tuple[list[str], dict[str, Any]]]:
+    """The site.yml runs: each with the cases it answers for and its extra vars."""
+    settings = {case: extra_vars for case, extra_vars, _ in CASES}
+    grouped = [case for group in TOGETHER for case in group]
+    assert len(grouped) == len(set(grouped)) and set(grouped) <= set(settings), "TOGETHER names each case once"
+    runs: list[tuple[list[str], dict[str, Any]]] = []
+    for group in TOGETHER:
+        merged: dict[str, Any] = {}
+        for case in group:
+            assert not set(merged) & set(settings[case]), f"{case}: a variable another case of its group sets"
+            merged.update(settings[case])
+        runs.append((list(group), merged))
+    runs += [([case], settings[case]) for case in settings if case not in grouped]
+    return runs
+
+
 def _messages(node: Any) -> Iterator[str]:
     """Every msg of a failed task result in the json callback's output."""
     if isinstance(node, dict):
@@ -377,8 +424,10 @@ def every_case(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
     )
     names = [target.backend.get_hostname() for target in hosts]
     before = {name: target.check_output(SNAPSHOT) for name, target in zip(names, hosts, strict=True)}
+    runs = _runs()
     with ThreadPoolExecutor(max_workers=3) as pool:
-        results = dict(zip([c[0] for c in CASES], pool.map(lambda c: _site(c[1], cache), CASES), strict=True))
+        outputs = list(pool.map(lambda run: _site(run[1], cache), runs))
+    results = {case: output for (cases, _), output in zip(runs, outputs, strict=True) for case in cases}
     after = {name: target.check_output(SNAPSHOT) for name, target in zip(names, hosts, strict=True)}
     for target in hosts:
         target.run("systemctl stop badinput-busy-port.service")
@@ -399,6 +448,12 @@ def outcomes(host: Host, every_case: dict[str, Any]) -> dict[str, Any]:
 
 def test_there_are_at_least_twenty_cases() -> None:
     assert len(CASES) >= 20
+
+
+def test_every_case_has_a_run_and_groups_save_runs() -> None:
+    runs = _runs()
+    assert sorted(case for cases, _ in runs for case in cases) == sorted(c[0] for c in CASES)
+    assert len(runs) < len(CASES)
 
 
 def test_no_case_changed_the_host(outcomes: dict[str, Any]) -> None:
