@@ -22,6 +22,11 @@ def script() -> ModuleType:
     return module
 
 
+def _paths(root: Path) -> dict[str, str]:
+    """An app's paths as apps.json gives them (the app role's app_identity: history_file, current_link)."""
+    return {"history": str(root / "releases.log"), "current": str(root / "current")}
+
+
 def _app(root: Path, live: str | None, entries: list[dict[str, str]], junk: str = "") -> None:
     (root / "releases").mkdir(parents=True)
     if live:
@@ -56,7 +61,7 @@ def test_the_live_release_its_source_and_the_deploy_counts(script: ModuleType, t
         junk="not json",
     )
     apps = tmp_path / "apps.json"
-    apps.write_text(json.dumps([{"name": "shop", "root": str(shop), "service": "gunicorn-shop", "workers": 3}]))
+    apps.write_text(json.dumps([{"name": "shop", **_paths(shop), "service": "gunicorn-shop", "workers": 3}]))
     out = tmp_path / "flaskops.prom"
     assert script.main(str(apps), str(out)) == 0
     text = out.read_text()
@@ -76,7 +81,7 @@ def test_an_app_not_deployed_yet_and_label_values_escaped(script: ModuleType, tm
     _app(new, None, [])
     odd = tmp_path / "odd"
     _app(odd, "dddddddddddd", [{"time": "x", "release": "dddddddddddd", "result": "live", "source": 'dir "a\\b"'}])
-    apps = [{"name": "new", "root": str(new), "workers": 2}, {"name": "odd", "root": str(odd), "workers": 1}]
+    apps = [{"name": "new", **_paths(new), "workers": 2}, {"name": "odd", **_paths(odd), "workers": 1}]
     lines = script.app_metrics(apps[0]) + script.app_metrics(apps[1])
     assert 'flaskops_release_info{app="new",release="",source=""} 1' in lines
     assert 'flaskops_release_live_since_timestamp_seconds{app="new"} 0.0' in lines

@@ -1,8 +1,9 @@
 """Each app's live release and its deploy history as metrics, for the node exporter's textfile collector.
 
-Usage: python3 release-metrics APPS_JSON OUTPUT.prom. APPS_JSON lists the host's apps ({name, root, service, workers});
-each app's <root>/releases.log holds one JSON line per deploy, refusal and rollback (flaskops.deploy.app), and
-<root>/current points at the live release. Started by flaskops-release-metrics.path whenever a history changes.
+Usage: python3 release-metrics APPS_JSON OUTPUT.prom. APPS_JSON lists the host's apps ({name, history, current,
+service, workers}, the paths from the app role's app_identity): each app's history file holds one JSON line per
+deploy, refusal and rollback (flaskops.deploy.app), and its current link points at the live release. Started by
+flaskops-release-metrics.path whenever a history changes.
 """
 
 from __future__ import annotations
@@ -43,10 +44,10 @@ def timestamp(text: str) -> float:
         return 0.0
 
 
-def history(root: Path) -> list[dict[str, Any]]:
+def history(path: Path) -> list[dict[str, Any]]:
     """The app's release history, its unreadable lines left out."""
     try:
-        lines = (root / "releases.log").read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8").splitlines()
     except OSError:
         return []
     entries = []
@@ -62,12 +63,12 @@ def history(root: Path) -> list[dict[str, Any]]:
 
 def app_metrics(app: dict[str, Any]) -> list[str]:
     """The metric lines of one app."""
-    name, root = label(app["name"]), Path(app["root"])
+    name = label(app["name"])
     try:
-        live = os.path.basename(os.readlink(root / "current"))
+        live = os.path.basename(os.readlink(app["current"]))
     except OSError:
         live = ""
-    entries = history(root)
+    entries = history(Path(app["history"]))
     went_live = [e for e in entries if e.get("release") == live and e.get("result") == "live"]
     last = went_live[-1] if went_live else {}
     lines = [
