@@ -25,7 +25,9 @@ def _run(tmp_path: Path, role: str, *extra: str) -> subprocess.CompletedProcess[
         f"    - ansible.builtin.include_role:\n        name: flaskops.deploy.{role}\n        tasks_from: validate\n"
     )
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(ROOT / "collections"), "ANSIBLE_FORCE_COLOR": "0"}
-    command = ["ansible-playbook", "-i", "localhost,", "-c", "local", "--check", str(playbook), *extra]
+    # Modules run with the controller's own Python, whatever the machine's python3 is.
+    local = ["-i", "localhost,", "-c", "local", "-e", "ansible_python_interpreter={{ ansible_playbook_python }}"]
+    command = ["ansible-playbook", *local, "--check", str(playbook), *extra]
     return subprocess.run(command, capture_output=True, text=True, env=env, check=False, timeout=120)
 
 
