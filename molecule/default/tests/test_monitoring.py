@@ -219,6 +219,10 @@ def test_an_app_that_stops_fires_its_alert_and_only_its_own(host: Host, prom: An
     finally:
         host.check_output("systemctl start gunicorn-storefront.socket")
     _until("storefront healthy again", lambda: _values(prom('probe_success{app="storefront"}')).get("storefront") == 1)
+    # The process exporter's next scrape sees its workers again (status.yml reads them after this test).
+    alive = 'namedprocess_namegroup_num_procs{groupname="storefront-web"} - 1'
+    configured = _values(prom('flaskops_gunicorn_workers_configured{app="storefront"}'))["storefront"]
+    _until("storefront's workers back", lambda: [float(s["value"][1]) for s in prom(alive)] == [configured])
 
 
 def test_status_prints_each_app_and_draws_the_last_hour(tmp_path: Path) -> None:
