@@ -2,9 +2,10 @@
 
 Ansible filters every task by its tags, dynamic includes' tasks included: a task that carries no tag runs
 only when no --tags is given. So every task of site.yml must carry the tag of its concern (from its play,
-or its own), the checks and the plays that work out the apps `always`, and the roll, which steps through
-the roles, tags each step with its role's name. These tests read the YAML; the default scenario's verify
-runs `site.yml --tags nginx` against converged hosts and checks what ran (test_check_mode.py).
+or its own), the checks and the plays that work out the apps `always`, and the app role's deploy, which
+steps through the roles that serve the release, tags each of them with its role's name. These tests read
+the YAML; the default scenario's verify runs `site.yml --tags nginx` against converged hosts and checks what
+ran (test_check_mode.py).
 """
 
 from __future__ import annotations
@@ -61,18 +62,17 @@ def test_the_checks_run_whatever_the_tags() -> None:
         assert _tags(play) == {"always"}, play["name"]
 
 
-def test_each_role_of_the_roll_runs_under_its_own_name() -> None:
-    roll = _tasks(_load("roles/loadbalancer/tasks/roll.yml"))
-    untagged = [task["name"] for task in roll if not _tags(task)]
+def test_each_step_of_the_deploy_runs_under_its_concern() -> None:
+    deploy = _tasks(_load("roles/app/tasks/deploy.yml"))
+    untagged = [task["name"] for task in deploy if not _tags(task)]
     assert not untagged, untagged
-    apply = next(task for task in roll if task["name"] == "Apply the roles")
-    assert _tags(apply) == {"always"}
-    expression = apply["ansible.builtin.include_role"]["apply"]["tags"][0]
-    loop_var = apply["loop_control"]["loop_var"]
-    # Every role site.yml and deploy.yml roll (the apply entry point or another, "role:entry") gets its name.
+    assert all(_tags(task) <= CONCERNS for task in deploy)
+    serve = next(task for task in deploy if task["name"] == "Serve: apply the roles that serve the release")
+    assert _tags(serve) == {"always"}
+    expression = serve["ansible.builtin.include_role"]["apply"]["tags"][0]
+    loop_var = serve["loop_control"]["loop_var"]
+    # Every role site.yml serves (the apply entry point or another, "role:entry") gets its name.
     roles = {
-        "flaskops.deploy.python": "python",
-        "flaskops.deploy.app": "app",
         "flaskops.deploy.gunicorn": "gunicorn",
         "flaskops.deploy.nginx": "nginx",
         "flaskops.deploy.nginx:site": "nginx",
@@ -80,7 +80,12 @@ def test_each_role_of_the_roll_runs_under_its_own_name() -> None:
     for role, tag in roles.items():
         assert jinja2.Template(expression).render({loop_var: role}) == tag
     site = (ROOT / "playbooks/site.yml").read_text()
-    assert all(role.split(":")[0] in site for role in roles)
+    assert all(role in site for role in roles)
+    # The dynamic includes tag what they include (their own tags stay on the include).
+    for task in deploy:
+        include = task.get("ansible.builtin.include_tasks") or task.get("ansible.builtin.include_role")
+        if isinstance(include, dict):
+            assert include.get("apply", {}).get("tags"), task["name"]
 
 
 @pytest.mark.parametrize(
@@ -114,12 +119,17 @@ def test_certificates_run_under_tls(path: str, names: list[str]) -> None:
 
 
 def test_processes_run_under_their_own_tag() -> None:
-    tasks = {task["name"]: task for task in _tasks(_load("roles/app/tasks/apply.yml"))}
+    tasks = {task["name"]: task for task in _tasks(_load("roles/app/tasks/deploy.yml"))}
     for name in (
-        "Work out the release and read the app's state",
-        "Run the app's processes and timers",
-        "Give the app's deploy lock back",
+        "Lock: take the app's deploy lock, or wait for the deploy that holds it",
+        "Identify: read the app's state on the host",
+        "Identify: name the release after its source",
+        "Processes: run the app's processes and timers on the live release",
+        "Unlock: give the app's deploy lock back",
     ):
         assert "processes" in _tags(tasks[name]), name
-    for name in ("Build the release", "Make the release live behind a health gate"):
+    for name in (
+        "Build: the release, its code and its venv",
+        "Preflight, switch, verify: make the release live behind a health gate",
+    ):
         assert "processes" not in _tags(tasks[name]), name

@@ -191,6 +191,11 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
         {"app_source_exclude": ["../secrets"]},
         ["app_source_exclude=", "../secrets"],
     ),
+    (
+        "task files for a step the deploy does not have, and a relative one",
+        {"app_deploy_tasks": {"deploy": ["/etc/hostname"], "build": ["notify.yml"]}},
+        ["app_deploy_tasks must map steps", "deploy (no such step)", '"notify.yml"'],
+    ),
     # Accounts the role did not create are never modified.
     (
         "an existing system account",
@@ -313,6 +318,7 @@ TOGETHER: list[tuple[str, ...]] = [
         "a shared dir that escapes the app's tree",
         "an absolute requirements file",
         "an exclude pattern outside the source",
+        "task files for a step the deploy does not have, and a relative one",
         "an interpreter that is not there",
         "the group of other accounts",
     ),

@@ -76,7 +76,7 @@ def test_tags_nginx_configures_nginx_and_nothing_else(host: Host) -> None:
         task
         for task in tasks
         if re.match(r"flaskops\.deploy\.(app|gunicorn|python|loadbalancer) : ", task)
-        and not re.search(r"Check |Validating arguments|Publish |Read the app's releases|Restart and reload now", task)
+        and not re.search(r"Check |Validating arguments|Publish |Read the app's releases|Serve: restart", task)
     ]
     assert not others, others
     assert "timeout = 91" not in output
