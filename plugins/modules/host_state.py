@@ -92,6 +92,26 @@ options:
     type: list
     elements: str
     default: []
+  health:
+    description:
+      - Services to ask once for their health over their Unix socket (a GET of O(health[].path), at most 5 seconds),
+        each only when its O(health[].unit) is active - a read never starts a socket-activated service.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      unit:
+        description: The service behind the socket.
+        type: str
+        required: true
+      socket:
+        description: The Unix socket it listens on.
+        type: path
+        required: true
+      path:
+        description: The URL path of its health check.
+        type: str
+        default: /health
 attributes:
   check_mode:
     support: full
@@ -172,6 +192,15 @@ which:
   description: Per program - its path, or null.
   type: dict
   returned: always
+health:
+  description: Per unit of O(health) - the HTTP status it answered, or -1 (not active, no answer, not HTTP).
+  type: dict
+  returned: always
+read_at:
+  description: The host's clock (seconds since the epoch) as the reading began - what was read is at least this
+    recent (M(flaskops.deploy.deploy_lock) compares it with the lock's last taker).
+  type: float
+  returned: always
 """
 
 import grp
@@ -180,11 +209,16 @@ import pwd
 import re
 import shutil
 import stat
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.flaskops.deploy.plugins.module_utils.systemd import show
+from ansible_collections.flaskops.deploy.plugins.module_utils.unix_http import get
+
+# Longest wait for one health answer: a read, not a health gate (live_health waits, and tells why).
+HEALTH_TIMEOUT = 5.0
 
 UNIT_PROPERTIES = ("LoadState", "ActiveState", "SubState", "UnitFileState", "FragmentPath", "WorkingDirectory")
 
@@ -437,6 +471,16 @@ def sysctls(names: list[str]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def health(module: AnsibleModule, services: list[dict[str, str]]) -> dict[str, int]:
+    """Per unit, the status its health check answers now; -1 when the unit is not active (it is not woken)."""
+    active = {
+        name: state.get("ActiveState") == "active"
+        for name, state in show(module.run_command, [s["unit"] for s in services], ("ActiveState",)).items()
+    }
+    deadline = time.monotonic() + HEALTH_TIMEOUT
+    return {s["unit"]: get(s["socket"], s["path"], deadline).status if active.get(s["unit"]) else -1 for s in services}
+
+
 def main() -> None:
     module = AnsibleModule(
         argument_spec={
@@ -457,12 +501,24 @@ def main() -> None:
             "sysctls": {"type": "list", "elements": "str", "default": []},
             "calendars": {"type": "list", "elements": "str", "default": []},
             "which": {"type": "list", "elements": "str", "default": []},
+            "health": {
+                "type": "list",
+                "elements": "dict",
+                "default": [],
+                "options": {
+                    "unit": {"type": "str", "required": True},
+                    "socket": {"type": "path", "required": True},
+                    "path": {"type": "str", "default": "/health"},
+                },
+            },
         },
         supports_check_mode=True,
     )
     params = module.params
+    read_at = time.time()
     module.exit_json(
         changed=False,
+        read_at=read_at,
         paths={path: describe_path(path) for path in params["paths"]},
         read={path: read_text(path) for path in params["read"]},
         listdirs={path: sorted(os.listdir(path)) if os.path.isdir(path) else [] for path in params["listdirs"]},
@@ -477,6 +533,7 @@ def main() -> None:
         sysctls=sysctls(params["sysctls"]),
         calendars={expression: calendar(module, expression) for expression in params["calendars"]},
         which={name: shutil.which(name) for name in params["which"]},
+        health=health(module, params["health"]) if params["health"] else {},
     )
 
 
