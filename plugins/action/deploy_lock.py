@@ -59,7 +59,7 @@ class ActionModule(ActionBase):
     """Tries once; takes over a stale lock of this controller; then waits on the host for the rest."""
 
     TRANSFERS_FILES = False
-    _VALID_ARGS = frozenset(("path", "state", "timeout", "lease"))
+    _VALID_ARGS = frozenset(("path", "state", "timeout", "lease", "unchanged_since"))
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
@@ -73,6 +73,8 @@ class ActionModule(ActionBase):
             return result
         timeout = int(args.pop("timeout", 300))
         answer = self._execute_module(MODULE, module_args={**args, "timeout": 0}, task_vars=task_vars)
+        # Only a lock taken at the first try can say that nothing changed since unchanged_since.
+        args.pop("unchanged_since", None)
         if not answer.get("held") and gone(answer.get("holder") or {}):
             answer = self._execute_module(
                 MODULE, module_args={**args, "timeout": 0, "take_over": answer["holder"]}, task_vars=task_vars

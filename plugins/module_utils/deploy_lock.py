@@ -21,6 +21,25 @@ def read(path: str) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else {}
 
 
+def taken_mark(path: str) -> str:
+    """The file whose mtime says when the lock was last taken or given back (it outlives the lock file)."""
+    return f"{path}.taken"
+
+
+def last_taken(path: str) -> float | None:
+    """When the lock was last taken or given back (the host's clock), None if never since boot (/run is a tmpfs)."""
+    try:
+        return os.stat(taken_mark(path)).st_mtime
+    except OSError:
+        return None
+
+
+def mark_taken(path: str) -> None:
+    with open(taken_mark(path), "a", encoding="utf-8"):
+        pass
+    os.utime(taken_mark(path))
+
+
 def same(a: dict[str, Any] | None, b: dict[str, Any] | None) -> bool:
     keys = ("controller", "pid", "started")
     return bool(a) and bool(b) and all(a.get(k) == b.get(k) for k in keys)  # type: ignore[union-attr]

@@ -44,6 +44,11 @@ options:
   take_over:
     description: The holder of a stale lock to replace (set by the action plugin).
     type: dict
+  unchanged_since:
+    description:
+      - The host's time of an earlier read of what the lock guards (M(flaskops.deploy.host_state)'s C(read_at)).
+        The answer's RV(unchanged) says whether that read still holds - no deploy took or gave back the lock since.
+    type: float
 attributes:
   check_mode:
     support: none
@@ -70,13 +75,28 @@ taken_over:
   description: The stale holder this call replaced (gone from this controller, or its lease run out), if any.
   type: dict
   returned: when a stale lock was taken over
+unchanged:
+  description:
+    - With O(unchanged_since) - true when this call took a free lock at once and nobody had taken it since that
+      time, so what was read then still holds; false when it waited, took over a stale lock, held it already
+      or someone took or gave it back since (each leaves its time beside the lock file, in C(<path>.taken)).
+  type: bool
+  returned: always
 """
 
 import os
 import time
 
 from ansible.module_utils.basic import AnsibleModule
-from ansible_collections.flaskops.deploy.plugins.module_utils.deploy_lock import expired, read, replace_if, same, write
+from ansible_collections.flaskops.deploy.plugins.module_utils.deploy_lock import (
+    expired,
+    last_taken,
+    mark_taken,
+    read,
+    replace_if,
+    same,
+    write,
+)
 
 
 def main() -> None:
@@ -88,32 +108,42 @@ def main() -> None:
             "lease": {"type": "int", "default": 0},
             "holder": {"type": "dict", "required": True},
             "take_over": {"type": "dict"},
+            "unchanged_since": {"type": "float"},
         },
         supports_check_mode=False,
     )
     path, holder, lease = module.params["path"], module.params["holder"], module.params["lease"]
+    since = module.params["unchanged_since"]
     current = read(path)
     if module.params["state"] == "free":
         if same(current, holder):
+            mark_taken(path)  # before the lock goes: whoever takes it next sees the mark
             os.unlink(path)
-            module.exit_json(changed=False, held=False, holder=current)
-        module.exit_json(changed=False, held=False, holder=current or {})
+            module.exit_json(changed=False, held=False, holder=current, unchanged=False)
+        module.exit_json(changed=False, held=False, holder=current or {}, unchanged=False)
     if same(current, holder):
         # Held already: the lease starts again.
         replace_if(path, current, holder, lease, since=str((current or {}).get("since", "")))
-        module.exit_json(changed=False, held=True, holder=read(path))
+        module.exit_json(changed=False, held=True, holder=read(path), unchanged=False)
     stale = module.params["take_over"]
     if stale and same(current, stale) and replace_if(path, current, holder, lease):
-        module.exit_json(changed=False, held=True, holder=read(path), taken_over=current)
+        mark_taken(path)
+        module.exit_json(changed=False, held=True, holder=read(path), taken_over=current, unchanged=False)
     deadline = time.monotonic() + module.params["timeout"]
+    at_once = True
     while True:
         if write(path, holder, exclusive=True, lease=lease):
-            module.exit_json(changed=False, held=True, holder=read(path))
+            before = last_taken(path)
+            mark_taken(path)
+            quiet = at_once and since is not None and (before is None or before < since)
+            module.exit_json(changed=False, held=True, holder=read(path), unchanged=quiet)
+        at_once = False
         current = read(path)
         if current and expired(current) and replace_if(path, current, holder, lease):
-            module.exit_json(changed=False, held=True, holder=read(path), taken_over=current)
+            mark_taken(path)
+            module.exit_json(changed=False, held=True, holder=read(path), taken_over=current, unchanged=False)
         if time.monotonic() >= deadline:
-            module.exit_json(changed=False, held=False, holder=current or {})
+            module.exit_json(changed=False, held=False, holder=current or {}, unchanged=False)
         time.sleep(1)
 
 

@@ -170,6 +170,35 @@ def test_a_lease_run_out_frees_the_lock_for_anyone_and_a_live_holder_renews_it(
     assert not deploy_lock.expired(json.loads(other.read_text()), now=time.time() + 10**9)
 
 
+def test_a_read_before_the_lock_still_holds_only_if_nobody_took_the_lock_since(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deploy reads the app's state again after taking its lock only when another deploy may have changed it."""
+    me = {"by": "ada@ctl", "controller": "ctl", "pid": 10, "started": "5"}
+    other = {"by": "bob@ctl2", "controller": "ctl2", "pid": 11, "started": "6"}
+    lock = tmp_path / "lock"
+    read_at = time.time()
+    assert _lock(lock, monkeypatch, holder=me, timeout=0, unchanged_since=read_at)["unchanged"], "never taken yet"
+    _lock(lock, monkeypatch, holder=me, state="free")
+    later = time.time() + 0.01
+    assert _lock(lock, monkeypatch, holder=me, timeout=0, unchanged_since=later)["unchanged"], "taken before the read"
+    _lock(lock, monkeypatch, holder=me, state="free")
+    # Another deploy took it after the read (and gave it back): what was read may have changed.
+    assert not _lock(lock, monkeypatch, holder=me, timeout=0, unchanged_since=read_at)["unchanged"]
+    assert not _lock(lock, monkeypatch, holder=me, timeout=0, unchanged_since=time.time())["unchanged"], "held already"
+    _lock(lock, monkeypatch, holder=me, state="free")
+    # Waited for another holder: never unchanged, whenever it took the lock.
+    _lock(lock, monkeypatch, holder=other, timeout=0)
+    entry = json.loads(lock.read_text())
+    lock.write_text(json.dumps({**entry, "lease": 1, "expires": time.time() + 1.2}))
+    waited = _lock(lock, monkeypatch, holder=me, timeout=10, unchanged_since=time.time() + 100)
+    assert waited["held"] and not waited["unchanged"]
+    assert (
+        "unchanged" in _lock(lock, monkeypatch, holder=me, timeout=0)
+        and not _lock(tmp_path / "third", monkeypatch, holder=me, timeout=0)["unchanged"]
+    ), "without unchanged_since nothing is said to hold"
+
+
 def test_a_play_of_this_controller_that_is_gone_is_told_from_one_that_runs() -> None:
     me = this_play()
     assert me["pid"] == os.getppid() and me["started"]

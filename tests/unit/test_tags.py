@@ -122,7 +122,7 @@ def test_processes_run_under_their_own_tag() -> None:
     tasks = {task["name"]: task for task in _tasks(_load("roles/app/tasks/deploy.yml"))}
     for name in (
         "Lock: take the app's deploy lock, or wait for the deploy that holds it",
-        "Identify: read the app's state on the host",
+        "Identify: read the app's state on the host, if another deploy may have changed it",
         "Identify: name the release after its source",
         "Processes: run the app's processes and timers on the live release",
         "Unlock: give the app's deploy lock back",
