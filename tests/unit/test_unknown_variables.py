@@ -81,3 +81,20 @@ def test_site_yml_refuses_a_misspelt_variable_before_it_reaches_a_host(tmp_path:
     )
     assert result.returncode != 0
     assert "nginx_server_name is no variable of the collection; did you mean nginx_server_names?" in result.stdout
+
+
+# --- failed_checks: each role's table of checks in one assert ------------------------------------
+
+
+def test_the_failed_checks_are_the_rules_that_do_not_hold_in_order() -> None:
+    from ansible_collections.flaskops.deploy.plugins.filter.failed_checks import failed_checks
+
+    rules = [
+        {"valid": True, "msg": "a holds"},
+        {"valid": False, "msg": "b must be 1 or more.\n"},
+        {"valid": "False", "msg": "c must be a list."},  # a template's text (Jinja without native types)
+        {"valid": "True", "msg": "d holds"},
+        {"valid": None, "msg": "e is missing."},
+    ]
+    assert failed_checks(rules) == ["b must be 1 or more.", "c must be a list.", "e is missing."]
+    assert failed_checks([]) == []
