@@ -22,6 +22,7 @@ PUBLISHED: dict[str, str] = {
     "app_deploy": "app: the release this run makes live and the one live before (roles/app/README.md)",
     "gunicorn_runtime": "gunicorn: the service's names and capacity (roles/gunicorn/README.md)",
     "nginx_acme_certificate": "nginx: the certificate its acme entry point got, which other balancers copy (its spec)",
+    "nginx_front_conf": "nginx: the server blocks its front entry point renders for another role's site (its spec)",
     "nginx_site": "nginx: the names and ports the site answers, which site.yml compares between apps (its README)",
 }
 
