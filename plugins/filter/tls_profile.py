@@ -1,4 +1,4 @@
-"""TLS for the nginx and loadbalancer roles, written once: Mozilla's "intermediate" profile, the ACME rules."""
+"""TLS for the nginx and loadbalancer roles, written once: Mozilla's "intermediate" profile, the front's rules."""
 
 from __future__ import annotations
 
@@ -61,10 +61,18 @@ def tls_profile(name: str, part: str | None = None) -> Any:
 _NOT_HTTP01 = re.compile(r"^(\*|.*\*.*|[0-9.]+|.*:.*|[^.]+)$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _DIRECTORY_URL = re.compile(r"^https://[^\s/]+(/\S*)?$")
-_ACME_SETTINGS = (
+_CIPHER = re.compile(r"^[A-Za-z0-9+!@=_.-]+$")
+_FRONT_SETTINGS = (
+    "listen_port",
+    "https_port",
     "tls_enabled",
     "tls_acme",
     "tls_self_signed",
+    "tls_certificate",
+    "tls_certificate_key",
+    "tls_protocols",
+    "tls_ciphers",
+    "hsts_max_age",
     "acme_email",
     "acme_directory_url",
     "acme_eab_kid",
@@ -77,29 +85,84 @@ def _json(value: Any) -> str:
     return json.dumps(value)
 
 
-def acme_errors(settings: Mapping[str, Any], prefix: str, names_variable: str) -> list[str]:
-    """What is wrong with a front end's TLS and ACME settings, each message naming the variables.
+def _port(value: Any) -> int | None:
+    try:
+        port = int(value)
+    except (TypeError, ValueError):
+        return None
+    return port if 1 <= port <= 65535 else None
 
-    settings holds the front end's values without its prefix: tls_enabled, tls_acme, tls_self_signed,
-    acme_email, acme_directory_url, acme_eab_kid, acme_eab_hmac_key, server_names, and where the front end has
-    it, tls_certificate_src. prefix is the role's ("nginx", "loadbalancer"), names_variable the variable that
-    lists the names to certify. The nginx role and the load balancer check the same rules with these words.
+
+def front_errors(settings: Mapping[str, Any], prefix: str, names_variable: str) -> list[str]:
+    """What is wrong with a front end's TLS, HTTPS, HSTS and ACME settings, each message naming the variables.
+
+    settings holds the front end's values without its prefix (see _FRONT_SETTINGS), and where the front end has it,
+    tls_certificate_src. prefix is the role's ("nginx", "loadbalancer"), names_variable the variable that lists the
+    names to certify. An app's site and the load balancer's check the same rules with these words.
     """
     if prefix not in ("nginx", "loadbalancer"):
-        raise AnsibleFilterError(f"acme_errors: prefix must be nginx or loadbalancer, not {prefix!r}")
-    missing = [key for key in _ACME_SETTINGS if key not in settings]
+        raise AnsibleFilterError(f"front_errors: prefix must be nginx or loadbalancer, not {prefix!r}")
+    missing = [key for key in _FRONT_SETTINGS if key not in settings]
     if missing:
-        raise AnsibleFilterError(f"acme_errors: settings lack {', '.join(missing)}")
+        raise AnsibleFilterError(f"front_errors: settings lack {', '.join(missing)}")
+    errors = _tls_errors(settings, prefix)
+    errors += _acme_errors(settings, prefix, names_variable)
+    return errors
+
+
+def _tls_errors(settings: Mapping[str, Any], prefix: str) -> list[str]:
     errors: list[str] = []
-    acme = bool(settings["tls_acme"])
-    excluded = [f"{prefix}_tls_self_signed=true"] + (
-        [f"{prefix}_tls_certificate_src"] if "tls_certificate_src" in settings else []
-    )
-    if acme and (
-        not settings["tls_enabled"] or settings["tls_self_signed"] or str(settings.get("tls_certificate_src") or "")
+    tls = bool(settings["tls_enabled"])
+    https = _port(settings["https_port"])
+    if https is None or (tls and https == _port(settings["listen_port"])):
+        errors.append(
+            f"{prefix}_https_port={_json(settings['https_port'])} must be a TCP port number from 1 to 65535,"
+            f" other than {prefix}_listen_port ({_json(settings['listen_port'])})."
+        )
+    own = [str(settings["tls_certificate"] or ""), str(settings["tls_certificate_key"] or "")]
+    if (
+        tls
+        and not settings["tls_acme"]
+        and (
+            bool(settings["tls_self_signed"]) == any(own)
+            or (any(own) and not all(path.startswith("/") for path in own))
+        )
     ):
         errors.append(
-            f"{prefix}_tls_acme=true needs {prefix}_tls_enabled=true, and excludes {' and '.join(excluded)}"
+            f"{prefix}_tls_enabled=true needs {prefix}_tls_acme=true, {prefix}_tls_self_signed=true or both"
+            f" {prefix}_tls_certificate and {prefix}_tls_certificate_key as absolute paths on the host, exactly one"
+            f" of them (got {prefix}_tls_self_signed={_json(bool(settings['tls_self_signed']))},"
+            f" {_json(own[0])} and {_json(own[1])})."
+        )
+    ciphers = [str(cipher) for cipher in settings["tls_ciphers"] or []]
+    if not ciphers or any(not _CIPHER.match(cipher) for cipher in ciphers):
+        errors.append(
+            f"{prefix}_tls_ciphers={_json(ciphers)} must be a non-empty list of OpenSSL cipher names,"
+            ' e.g. ["ECDHE-RSA-AES128-GCM-SHA256"].'
+        )
+    try:
+        max_age_ok = int(settings["hsts_max_age"]) >= 0
+    except (TypeError, ValueError):
+        max_age_ok = False
+    if not settings["tls_protocols"] or not max_age_ok:
+        errors.append(
+            f"{prefix}_tls_protocols={_json(list(settings['tls_protocols'] or []))} must name at least one protocol,"
+            f" and {prefix}_hsts_max_age={_json(settings['hsts_max_age'])} be 0 seconds or more."
+        )
+    return errors
+
+
+def _acme_errors(settings: Mapping[str, Any], prefix: str, names_variable: str) -> list[str]:
+    errors: list[str] = []
+    acme = bool(settings["tls_acme"])
+    excluded = [f"{prefix}_tls_self_signed=true", f"{prefix}_tls_certificate"] + (
+        [f"{prefix}_tls_certificate_src"] if "tls_certificate_src" in settings else []
+    )
+    own = [str(settings.get(key) or "") for key in ("tls_certificate", "tls_certificate_key", "tls_certificate_src")]
+    if acme and (not settings["tls_enabled"] or settings["tls_self_signed"] or any(own)):
+        errors.append(
+            f"{prefix}_tls_acme=true needs {prefix}_tls_enabled=true, and excludes {', '.join(excluded[:-1])}"
+            f" and {excluded[-1]}"
             " (the CA's certificate takes their place)."
         )
     if acme and not _EMAIL.match(str(settings["acme_email"] or "")):
@@ -136,4 +199,4 @@ class FilterModule:
     """flaskops.deploy filters for TLS."""
 
     def filters(self) -> dict[str, Any]:
-        return {"tls_profile": tls_profile, "acme_errors": acme_errors}
+        return {"tls_profile": tls_profile, "front_errors": front_errors}
