@@ -1,4 +1,4 @@
-"""Check mode: `site.yml --check --diff` against the converged host reports nothing to change and fails nothing.
+"""Check mode: `site.yml --check --diff`, one run over the converged hosts: nothing to change, nothing fails.
 
 (The cluster scenario's `check` step, before its converge, runs site.yml --check against three fresh hosts:
 it must reach the end.)
@@ -10,35 +10,48 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
+import testinfra
 from testinfra.host import Host
+from testinfra.utils.ansible_runner import AnsibleRunner
 
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
 INVENTORY = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "inventory"
 
 
-def _site_check(name: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    """`site.yml --check --diff` on one host and its apps, as a user runs it, with more arguments."""
+STARTS = "systemctl show -p ExecMainStartTimestamp -p MainPID nginx 'gunicorn-*.service'"
+
+
+def _site_check(*extra: str) -> subprocess.CompletedProcess[str]:
+    """`site.yml --check --diff` as a user runs it, with more arguments."""
     env = {**os.environ, "ANSIBLE_COLLECTIONS_PATH": str(PROJECT / "collections"), "ANSIBLE_FORCE_COLOR": "0"}
-    limit = f"~^(.+@)?{re.escape(name)}$"
-    command = [
-        "ansible-playbook",
-        "-i",
-        str(INVENTORY),
-        str(PROJECT / "site.yml"),
-        "--check",
-        "--diff",
-        "--limit",
-        limit,
-    ]
+    command = ["ansible-playbook", "-i", str(INVENTORY), str(PROJECT / "site.yml"), "--check", "--diff"]
     return subprocess.run([*command, *extra], capture_output=True, text=True, env=env, check=False, timeout=900)
 
 
-def test_check_diff_on_a_converged_host_changes_nothing(host: Host) -> None:
+def _limit(name: str) -> str:
+    """--limit to one host and its apps ("<app>@<host>")."""
+    return f"~^(.+@)?{re.escape(name)}$"
+
+
+@pytest.fixture(scope="module")
+def check_run() -> dict[str, Any]:
+    """One `site.yml --check --diff` over every host of the scenario, with what ran on each before and after."""
+    hosts = {
+        name: testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
+        for name in AnsibleRunner(str(INVENTORY)).get_hosts("app_servers")
+    }
+    before = {name: target.check_output(STARTS) for name, target in hosts.items()}
+    result = _site_check()
+    after = {name: target.check_output(STARTS) for name, target in hosts.items()}
+    return {"result": result, "before": before, "after": after}
+
+
+def test_check_diff_on_a_converged_host_changes_nothing(host: Host, check_run: dict[str, Any]) -> None:
     name = host.backend.get_hostname()
-    before = host.check_output("systemctl show -p ExecMainStartTimestamp -p MainPID nginx 'gunicorn-*.service'")
-    result = _site_check(name)
+    result = check_run["result"]
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     # The host's own line and each of its apps' ("<app>@<host>"): two apps, two lines of their own.
     recaps = re.findall(rf"^((?:\S+@)?{re.escape(name)})\s+:\s+(.*)$", result.stdout, re.MULTILINE)
@@ -49,7 +62,7 @@ def test_check_diff_on_a_converged_host_changes_nothing(host: Host) -> None:
     warnings = [line for line in (result.stdout + result.stderr).splitlines() if "[WARNING]" in line]
     assert not warnings, "\n".join(warnings)
     # Nothing restarted or reloaded either.
-    assert host.check_output("systemctl show -p ExecMainStartTimestamp -p MainPID nginx 'gunicorn-*.service'") == before
+    assert check_run["after"][name] == check_run["before"][name]
 
 
 def test_tags_nginx_configures_nginx_and_nothing_else(host: Host) -> None:
@@ -59,7 +72,8 @@ def test_tags_nginx_configures_nginx_and_nothing_else(host: Host) -> None:
         pytest.skip("tags are the controller's: one host shows them (the bookworm one)")
     before = host.check_output("md5sum /etc/nginx/sites-available/* /etc/gunicorn/*.conf.py 2>/dev/null; true")
     # One setting of each: nginx's reaches the sites (in check mode: reported), gunicorn's is not looked at.
-    result = _site_check(name, "--tags", "nginx", "-e", "nginx_client_max_body_size=7m", "-e", "gunicorn_timeout=91")
+    settings = ["-e", "nginx_client_max_body_size=7m", "-e", "gunicorn_timeout=91"]
+    result = _site_check("--limit", _limit(name), "--tags", "nginx", *settings)
     output = result.stdout
     assert result.returncode == 0, output[-4000:] + result.stderr[-2000:]
     tasks = re.findall(r"^TASK \[(.+?)\] \*", output, re.MULTILINE)
