@@ -8,6 +8,7 @@ variables when including one of its entry points (the keys under `vars:`) is cal
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -61,7 +62,17 @@ KNOWN_CROSSINGS: dict[tuple[str, str], str] = {
 ROOT = Path(__file__).resolve().parents[2]
 ROLES = sorted(p.name for p in (ROOT / "roles").iterdir() if (p / "tasks").is_dir())
 PRIVATE = re.compile(r"\b__(" + "|".join(ROLES) + r")_[a-z0-9_]+")
-SKIP_DIRS = {".git", ".venv", ".ansible", "collections", "node_modules", "__pycache__", ".molecule-logs"}
+SKIP_DIRS = {
+    ".git",
+    ".venv",
+    ".ansible",
+    "collections",
+    "node_modules",
+    "__pycache__",
+    ".molecule-logs",
+    ".pytest_cache",
+    ".ruff_cache",
+}
 SUFFIXES = {".yml", ".yaml", ".j2", ".py", ".md", ".sh", ".cfg", ".toml"}
 ROLE_DIRS = ("tasks", "vars", "defaults", "templates", "handlers", "meta")
 # Jinja expressions; text outside them (a task's name, a message's prose, a comment) reads nothing.
@@ -72,10 +83,11 @@ SET_FACT = {"ansible.builtin.set_fact", "set_fact"}
 
 
 def _files() -> list[Path]:
+    """The project's own files, the virtualenvs and caches not walked at all (a venv holds tens of thousands)."""
     found = []
-    for path in ROOT.rglob("*"):
-        if path.is_file() and path.suffix in SUFFIXES and not SKIP_DIRS & set(path.relative_to(ROOT).parts):
-            found.append(path)
+    for directory, subdirectories, names in os.walk(ROOT):
+        subdirectories[:] = sorted(d for d in subdirectories if d not in SKIP_DIRS and not d.startswith(".venv"))
+        found += [Path(directory) / name for name in sorted(names) if Path(name).suffix in SUFFIXES]
     return found
 
 
