@@ -326,14 +326,7 @@ def apps_bench(image: str, work: Path, rounds: int) -> dict[str, Any]:
         for count in (1, APPS) if number % 2 == 0 else (APPS, 1):
             runs[count].append(playbook(hosts[count]["inventory"], ROOT / "site.yml", *hosts[count]["settings"]))
     for count, results in runs.items():
-        median, low, high = spread([result["seconds"] for result in results])
-        rows[f"{count} again"] = {
-            **results[0],
-            "seconds": median,
-            "low": low,
-            "high": high,
-            "rounds": [result["seconds"] for result in results],
-        }
+        rows[f"{count} again"] = median_row(results)
     # The code deploys of one app alternate the same way, its code changed before each.
     deploys: dict[int, list[dict[str, Any]]] = {count: [] for count in hosts}
     rows["restarted"], rows["others"] = [], []
@@ -353,20 +346,25 @@ def apps_bench(image: str, work: Path, rounds: int) -> dict[str, Any]:
                 rows["restarted"] += [unit for unit in others if before[unit] != after.get(unit)]
                 rows["others"] = others
     for count, results in deploys.items():
-        median, low, high = spread([result["seconds"] for result in results])
-        rows[f"{count} deploy"] = {
-            **results[0],
-            "seconds": median,
-            "low": low,
-            "high": high,
-            "rounds": [result["seconds"] for result in results],
-        }
+        rows[f"{count} deploy"] = median_row(results)
     for host in hosts.values():
         run(["docker", "rm", "-f", host["name"]], check=False)
     for row in rows.values():
         if isinstance(row, dict):
             row.pop("stdout", None)
     return rows
+
+
+def median_row(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first round's counts with the rounds' median seconds, their spread and each round's seconds."""
+    median, low, high = spread([result["seconds"] for result in results])
+    return {
+        **results[0],
+        "seconds": median,
+        "low": low,
+        "high": high,
+        "rounds": [result["seconds"] for result in results],
+    }
 
 
 def round_verdict(ratios: list[float], target: float) -> str:
@@ -564,13 +562,8 @@ def fleet_run(way: str, work: Path, fleet: dict[str, Any], path: str, serial: st
 
 def rounds_row(results: list[dict[str, Any]]) -> dict[str, Any]:
     """A row of several rounds: the median seconds and the spread; each round's seconds, batches and load."""
-    median, low, high = spread([result["seconds"] for result in results])
     return {
-        **results[0],
-        "seconds": median,
-        "low": low,
-        "high": high,
-        "rounds": [result["seconds"] for result in results],
+        **median_row(results),
         "batches": sorted({result["batches"] for result in results}),
         "controller_cpu": statistics.median(result["controller_cpu"] for result in results),
         "hosts_cpu": None
